@@ -578,7 +578,7 @@ static struct gas gas_io8(uint16_t port)
  *
  * Flags, as Firecracker and Cloud Hypervisor set them: HW_REDUCED_ACPI; PWR_BUTTON and
  * SLP_BUTTON, which say "no fixed-feature button" (a hardware-reduced platform has none);
- * RESET_REG_SUP so Linux reboots through RESET_REG. Cloud Hypervisor also sets TMR_VAL_EXT,
+ * RESET_REG_SUP so Linux can reboot through RESET_REG (it does so with reboot=acpi). Cloud Hypervisor also sets TMR_VAL_EXT,
  * which describes a PM timer we do not have, so skiff leaves it clear.
  *
  * IAPC_BOOT_ARCH (5.2.9.3): VGA not present (Linux then skips VGA probing) and PCIe ASPM
@@ -688,6 +688,11 @@ static int check_config(const struct acpi_config *cfg)
 	if (cfg->ioapic_id < cfg->ncpus)	/* APIC ids share one space with local APIC ids */
 		return -EINVAL;
 	if (cfg->ioapic_gpa > UINT32_MAX)
+		return -EINVAL;
+	/* Linux registers ACPI power-off only if both sleep registers have a non-zero address
+	 * (acpi_sleep_state_supported() on hardware-reduced platforms), and ACPICA treats a zero
+	 * RESET_REG address as "no reset register": port 0 would silently lose both. */
+	if (!cfg->sleep_ctl_port || !cfg->sleep_sts_port || !cfg->reset_port)
 		return -EINVAL;
 	return 0;
 }

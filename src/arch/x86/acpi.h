@@ -6,7 +6,10 @@
  *   - power-off: Linux writes SLP_TYP=5 (from \_S5 in the DSDT) with SLP_EN to the FADT's
  *     SLEEP_CONTROL_REG, that is the byte (5 << 2) | (1 << 5) = 0x34, after writing
  *     WAK_STS (0x80) to SLEEP_STATUS_REG;
- *   - reboot: Linux writes reset_value to the FADT's RESET_REG;
+ *   - reboot: Linux writes reset_value to the FADT's RESET_REG, but only with reboot=acpi on
+ *     its command line: on a hardware-reduced platform its default is EFI reboot, which without
+ *     EFI falls back to a jump to the BIOS reset vector and so, in skiff, most likely a triple
+ *     fault (KVM_EXIT_SHUTDOWN), which the VMM should treat as a reset as well;
  *   - the COM1 UART (I/O 0x3f8, 8 ports, ISA IRQ 4), as device \_SB.COM1 in the DSDT.
  * The device models behind those ports live elsewhere (arch/x86 legacy devices).
  *
@@ -41,7 +44,8 @@ struct acpi_config {
  * -EINVAL for a bad config (ncpus 0 or > 64, ioapic id clash).
  *
  * Also -EINVAL for: cfg or rsdp_gpa NULL, buf NULL with len > 0, gpa not 16-byte aligned,
- * gpa + len wrapping around, ioapic_gpa above 4 GiB (the MADT field is 32 bits).
+ * gpa + len wrapping around, ioapic_gpa above 4 GiB (the MADT field is 32 bits), and any of
+ * the three ports 0 (Linux would then not offer ACPI power-off or reset). The ports may coincide.
  * Config errors are reported before -ENOSPC; on either, buf is left untouched.
  * On success only [0, needed) of buf is written (padding between tables is zeroed) and
  * *rsdp_gpa == gpa; the caller hands it to the guest (boot_params.acpi_rsdp_addr), or places
