@@ -1,0 +1,26 @@
+/* options: the command line of `skiff run`, turned into a vm_config.
+ * Every rejected value gets one message naming the option. */
+#ifndef SKIFF_CLI_OPTIONS_H
+#define SKIFF_CLI_OPTIONS_H
+
+#include <stdint.h>
+
+#include "vmm/config.h"
+
+/* Parse a size such as "512M", "2G", "1048576", "64K" (binary units, an
+ * optional trailing "B"/"iB"). Returns 0 and sets *out, -EINVAL on bad syntax,
+ * -ERANGE on overflow. Zero is accepted here; the caller decides. */
+int cli_parse_size(const char *s, uint64_t *out);
+
+/* Parse a decimal unsigned integer in [min, max]: 0, -EINVAL or -ERANGE. */
+int cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+
+/* Parse the arguments after "run" (argv[0] is "run"). Fills cfg with
+ * defaults for what is not given. Returns 0, or -EINVAL after printing one
+ * line naming the offending option. */
+int cli_parse_run(int argc, char **argv, struct vm_config *cfg);
+
+/* Print the usage text of `skiff run` to the given stream (FILE *). */
+void cli_print_usage(void *stream);
+
+#endif

@@ -1,0 +1,141 @@
+/* Unit tests: size and option parsing of `skiff run`. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cli/options.h"
+
+static void sizes_accepted(void **state)
+{
+	static const struct { const char *s; uint64_t v; } ok[] = {
+		{ "0", 0 }, { "4096", 4096 }, { "64K", 64ULL << 10 }, { "256M", 256ULL << 20 },
+		{ "256m", 256ULL << 20 }, { "2G", 2ULL << 30 }, { "2GiB", 2ULL << 30 },
+		{ "2GB", 2ULL << 30 }, { "1T", 1ULL << 40 }, { "16777215T", 16777215ULL << 40 },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		uint64_t v = 1;
+
+		assert_int_equal(cli_parse_size(ok[i].s, &v), 0);
+		assert_int_equal(v, ok[i].v);
+	}
+}
+
+static void sizes_rejected(void **state)
+{
+	static const char *bad[] = { "", "M", "-1", "12X", "1.5G", "2GG", " 2G", "2G ", "0x10", "G2" };
+	uint64_t v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(cli_parse_size(bad[i], &v), -EINVAL);
+	assert_int_equal(cli_parse_size("16777216T", &v), -ERANGE);
+	assert_int_equal(cli_parse_size("99999999999999999999999", &v), -ERANGE);
+	assert_int_equal(cli_parse_size(NULL, &v), -EINVAL);
+}
+
+static void uints(void **state)
+{
+	unsigned long v;
+
+	(void)state;
+	assert_int_equal(cli_parse_uint("1", 1, 64, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(cli_parse_uint("64", 1, 64, &v), 0);
+	assert_int_equal(cli_parse_uint("0", 1, 64, &v), -ERANGE);
+	assert_int_equal(cli_parse_uint("65", 1, 64, &v), -ERANGE);
+	assert_int_equal(cli_parse_uint("1000", 1, 64, &v), -ERANGE);
+	assert_int_equal(cli_parse_uint("-1", 1, 64, &v), -EINVAL);
+	assert_int_equal(cli_parse_uint("2x", 1, 64, &v), -EINVAL);
+	assert_int_equal(cli_parse_uint("", 1, 64, &v), -EINVAL);
+}
+
+/* Run cli_parse_run on a NULL-terminated list; capture stderr into err. */
+static int parse(struct vm_config *cfg, char *err, size_t errlen, const char *const *args)
+{
+	char *argv[32];
+	int argc = 0, r;
+	FILE *saved = stderr;
+	FILE *mem = fmemopen(err, errlen, "w");
+
+	argv[argc++] = (char *)"run";
+	while (*args)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	memset(err, 0, errlen);
+	stderr = mem;
+	r = cli_parse_run(argc, argv, cfg);
+	stderr = saved;
+	fclose(mem);
+	return r;
+}
+
+static void run_defaults_and_values(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){ "--kernel", "k", NULL }), 0);
+	assert_string_equal(cfg.kernel_path, "k");
+	assert_null(cfg.initrd_path);
+	assert_int_equal(cfg.ncpus, 1);
+	assert_int_equal(cfg.mem_size, 512ULL << 20);
+	assert_non_null(strstr(cfg.cmdline, "console=ttyS0"));
+
+	assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){
+		"--kernel", "k", "--initrd", "i", "--cmdline", "a b", "--cpus", "4",
+		"--memory", "2G", NULL }), 0);
+	assert_string_equal(cfg.initrd_path, "i");
+	assert_string_equal(cfg.cmdline, "a b");
+	assert_int_equal(cfg.ncpus, 4);
+	assert_int_equal(cfg.mem_size, 2ULL << 30);
+	assert_string_equal(err, "");
+}
+
+/* Every bad value is rejected with a message that names the option. */
+static void run_rejects_naming_option(void **state)
+{
+	static const struct { const char *args[6]; const char *names; } cases[] = {
+		{ { "--kernel", "k", "--cpus", "0" }, "--cpus" },
+		{ { "--kernel", "k", "--cpus", "1000" }, "--cpus" },
+		{ { "--kernel", "k", "--cpus", "two" }, "--cpus" },
+		{ { "--kernel", "k", "--memory", "0" }, "--memory" },
+		{ { "--kernel", "k", "--memory", "1M" }, "--memory" },
+		{ { "--kernel", "k", "--memory", "lots" }, "--memory" },
+		{ { "--kernel", "k", "--memory", "99999999999T" }, "--memory" },
+		{ { "--kernel", "k", "--memory", "16777217" }, "--memory" },
+		{ { "--cpus", "1" }, "--kernel" },
+		{ { "--kernel", "k", "--bogus" }, "--bogus" },
+		{ { "--kernel", "k", "--memory" }, "--memory" },
+		{ { "--kernel", "k", "stray" }, "stray" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vm_config cfg;
+		char err[256];
+
+		assert_int_equal(parse(&cfg, err, sizeof(err), cases[i].args), -EINVAL);
+		assert_non_null(strstr(err, cases[i].names));
+		/* exactly one line */
+		assert_non_null(strchr(err, '\n'));
+		assert_null(strchr(strchr(err, '\n') + 1, '\n'));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(sizes_accepted),
+		cmocka_unit_test(sizes_rejected),
+		cmocka_unit_test(uints),
+		cmocka_unit_test(run_defaults_and_values),
+		cmocka_unit_test(run_rejects_naming_option),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
