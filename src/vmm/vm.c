@@ -255,7 +255,9 @@ static int load_guest(struct vm *vm, const struct file_map *kernel,
 	r = setup_acpi(vm, &in.rsdp_gpa);
 	if (r < 0)
 		return r;
-	r = cpu_setup_boot_tables(&vm->mem);
+	r = boot_install_reset_stub(&vm->mem, LAYOUT_PORT_PM + ACPI_PM_RESET, ACPI_PM_RESET_VALUE);
+	if (r == 0)
+		r = cpu_setup_boot_tables(&vm->mem);
 	if (r < 0) {
 		log_error("guest RAM too small for the boot page tables");
 		return r;

@@ -200,6 +200,22 @@ static void load_fills_zero_page(void **state)
 	free(img);
 }
 
+static void reset_stub_writes_reset_register(void **state)
+{
+	struct guest_mem mem;
+	const uint8_t *p;
+
+	(void)state;
+	assert_int_equal(guest_mem_init(&mem, 16ULL << 20, LAYOUT_HOLE_START, LAYOUT_HOLE_END), 0);
+	assert_int_equal(boot_install_reset_stub(&mem, 0x602, 0x1), 0);
+	p = guest_mem_ptr(&mem, 0xffff0, 16);
+	/* mov dx, 0x602 ; mov al, 1 ; out dx, al */
+	assert_memory_equal(p, "\xba\x02\x06\xb0\x01\xee", 6);
+	/* and it fits below 1 MiB, where real mode can reach it */
+	assert_true(0xffff0 + 10 <= LAYOUT_BIOS_END);
+	guest_mem_destroy(&mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +224,7 @@ int main(void)
 		cmocka_unit_test(e820_layouts),
 		cmocka_unit_test(initrd_placement),
 		cmocka_unit_test(load_fills_zero_page),
+		cmocka_unit_test(reset_stub_writes_reset_register),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "arch/x86/layout.h"
+
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "ACPI tables are little-endian; this file stores host integers as they are"
 #endif
@@ -25,9 +27,10 @@
 #define HYPERVISOR_VENDOR_ID "SKIFF\0\0\0" /* 8 bytes, FADT 6.0+ */
 
 /* The legacy devices the DSDT and MADT describe (fixed by the PC layout skiff emulates). */
-#define COM1_PORT	0x3f8u
+#define COM1_PORT	LAYOUT_PORT_COM1
 #define COM1_NPORTS	8u
-#define COM1_IRQ	4u
+#define COM1_IRQ	LAYOUT_IRQ_COM1
+#define PVPANIC_PORT	LAYOUT_PORT_PVPANIC
 
 #define LAPIC_GPA	0xfee00000u
 #define TABLE_ALIGN	16u
@@ -251,6 +254,7 @@ struct aml {
 #define AML_WORD_PREFIX		0x0b
 #define AML_DWORD_PREFIX	0x0c
 #define AML_QWORD_PREFIX	0x0e
+#define AML_STRING_PREFIX	0x0d
 #define AML_BUFFER_OP		0x11
 #define AML_PACKAGE_OP		0x12
 #define AML_DUAL_NAME_PREFIX	0x2e
@@ -455,6 +459,27 @@ static void aml_crs_io_irq(struct aml *a, uint16_t port, uint8_t nports, uint8_t
 	aml_buffer(a, res, sizeof(res));
 }
 
+/* String (20.2.3): a NUL-terminated ASCII constant. Our constants only. */
+static void aml_string(struct aml *a, const char *str)
+{
+	aml_byte(a, AML_STRING_PREFIX);
+	aml_bytes(a, str, strlen(str) + 1);
+}
+
+/* ResourceTemplate () { IO (Decode16, port, port, 1, nports) } */
+static void aml_crs_io(struct aml *a, uint16_t port, uint8_t nports)
+{
+	const uint8_t res[] = {
+		RES_IO, RES_IO_DECODE16,
+		(uint8_t)port, (uint8_t)(port >> 8),
+		(uint8_t)port, (uint8_t)(port >> 8),
+		1, nports,
+		RES_END_TAG, 0,
+	};
+
+	aml_buffer(a, res, sizeof(res));
+}
+
 /* DefDevice (20.2.5.2): Device (path) { ... } is aml_device_begin(), the body, aml_device_end(). */
 static size_t aml_device_begin(struct aml *a, const char *path)
 {
@@ -480,6 +505,14 @@ static void aml_device_end(struct aml *a, size_t start)
  *       Name (_UID, Zero)
  *       Name (_CRS, ResourceTemplate () { IO (Decode16, 0x3F8, 0x3F8, 1, 8) IRQNoFlags () {4} })
  *   }
+ *   Device (\_SB.PEVT) {
+ *       Name (_HID, "QEMU0001")
+ *       Name (_CRS, ResourceTemplate () { IO (Decode16, 0x505, 0x505, 1, 1) })
+ *   }
+ *
+ * PEVT is QEMU's pvpanic device (QEMU docs/specs/pvpanic.rst), which Linux's pvpanic-mmio
+ * driver binds by that _HID: a panicking guest writes to the port, and skiff exits with the
+ * "guest panicked" status instead of seeing the reboot that panic=-1 then does.
  *
  * \_S5 (7.4.2 \_Sx System States): SLP_TYPa, SLP_TYPb, reserved, reserved. On a hardware-reduced
  * platform OSPM writes SLP_TYPa into bits 4:2 of SLEEP_CONTROL_REG with SLP_EN (bit 5)
@@ -501,6 +534,13 @@ static void dsdt_aml(struct aml *a)
 	aml_integer(a, 0);
 	aml_name(a, "_CRS");
 	aml_crs_io_irq(a, COM1_PORT, COM1_NPORTS, COM1_IRQ);
+	aml_device_end(a, dev);
+
+	dev = aml_device_begin(a, "\\_SB_.PEVT");
+	aml_name(a, "_HID");
+	aml_string(a, "QEMU0001");
+	aml_name(a, "_CRS");
+	aml_crs_io(a, PVPANIC_PORT, 1);
 	aml_device_end(a, dev);
 }
 

@@ -100,6 +100,22 @@ int boot_initrd_place(uint64_t size, uint64_t low_ram_end, uint64_t initrd_addr_
 	return 0;
 }
 
+#define RESET_VECTOR 0xffff0ULL /* SDM vol. 3A 9.1.4 "First Instruction Executed" */
+
+int boot_install_reset_stub(const struct guest_mem *mem, uint16_t reset_port,
+			    uint8_t reset_value)
+{
+	/* mov dx, port; mov al, value; out dx, al; cli; hlt; jmp back to hlt */
+	const uint8_t stub[] = {
+		0xba, (uint8_t)reset_port, (uint8_t)(reset_port >> 8),
+		0xb0, reset_value,
+		0xee,
+		0xfa, 0xf4, 0xeb, 0xfd,
+	};
+
+	return guest_mem_write(mem, RESET_VECTOR, stub, sizeof(stub));
+}
+
 static uint64_t low_ram_end(const struct guest_mem *mem)
 {
 	return mem->regions[0].gpa + mem->regions[0].size;

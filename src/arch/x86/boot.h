@@ -36,6 +36,14 @@ int boot_e820_build(uint64_t ram_size, uint64_t hole_start, uint64_t hole_end,
 int boot_initrd_place(uint64_t size, uint64_t low_ram_end, uint64_t initrd_addr_max,
 		      uint64_t kernel_end, uint64_t *gpa);
 
+/* Put a reset stub at the x86 reset vector (physical 0xffff0, F000:FFF0)
+ * that writes the ACPI reset register. skiff has no BIOS, yet Linux's
+ * "BIOS" reboot path (its fallback on hardware-reduced ACPI without EFI)
+ * jumps there in real mode; with the stub that reboot ends skiff cleanly
+ * instead of running zeroed memory. 0 or -EFAULT. */
+int boot_install_reset_stub(const struct guest_mem *mem, uint16_t reset_port,
+			    uint8_t reset_value);
+
 struct boot_input {
 	const uint8_t *kernel;    /* whole bzImage file */
 	size_t kernel_len;
