@@ -123,6 +123,7 @@ static void serial_write(void *opaque, uint64_t off, const uint8_t *data, uint32
 {
 	struct serial *s = opaque;
 	uint8_t v = data[0];
+	int listening = 0;
 
 	(void)len;
 	pthread_mutex_lock(&s->lock);
@@ -144,6 +145,7 @@ static void serial_write(void *opaque, uint64_t off, const uint8_t *data, uint32
 		 * drivers start transmission. */
 		if (!(s->ier & UART_IER_THRI) && (v & UART_IER_THRI))
 			s->thr_interrupt = 1;
+		listening = !(s->ier & UART_IER_RDI) && (v & UART_IER_RDI);
 		s->ier = v & 0x0f;
 		break;
 	case UART_FCR:
@@ -160,6 +162,8 @@ static void serial_write(void *opaque, uint64_t off, const uint8_t *data, uint32
 	}
 	serial_update_irq(s);
 	pthread_mutex_unlock(&s->lock);
+	if (listening && s->rx_room)
+		s->rx_room(s->rx_room_ctx);
 }
 
 const struct io_bus_ops serial_ops = {
@@ -199,7 +203,9 @@ size_t serial_rx_room(struct serial *s)
 	size_t room;
 
 	pthread_mutex_lock(&s->lock);
-	room = SERIAL_RX_FIFO - s->rx_count;
+	/* Input waits on the host side until the driver listens: Linux's 8250
+	 * startup clears the FIFO, so bytes queued earlier would be lost. */
+	room = (s->ier & UART_IER_RDI) ? SERIAL_RX_FIFO - s->rx_count : 0;
 	pthread_mutex_unlock(&s->lock);
 	return room;
 }

@@ -19,7 +19,8 @@ struct serial {
 	struct irq_line irq;
 	int out_fd;
 	/* Called (with the lock dropped) when the guest has emptied the receive
-	 * FIFO, so the owner can feed more input. */
+	 * FIFO or started listening (IER receive interrupt enabled), so the
+	 * owner can feed more input. */
 	void (*rx_room)(void *ctx);
 	void *rx_room_ctx;
 
@@ -37,7 +38,8 @@ void serial_init(struct serial *s, int out_fd, struct irq_line irq);
 void serial_destroy(struct serial *s);
 /* Queue up to len received bytes; returns how many fitted (0 when full). */
 size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len);
-/* Room left in the receive FIFO. */
+/* Room left in the receive FIFO; 0 until the guest driver enables the
+ * receive interrupt. */
 size_t serial_rx_room(struct serial *s);
 
 #endif
