@@ -14,26 +14,44 @@ LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 TESTS     := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# Shared test helpers (fakes, the guest-driver harness): linked into every test.
+SUPPORT_SRCS := $(sort $(wildcard tests/unit/support/*.c))
+SUPPORT_OBJS := $(SUPPORT_SRCS:%.c=$(BUILD)/obj/%.o)
+# libFuzzer targets: clang only, built by `make fuzz` into build/fuzz/.
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZERS   := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_LIB_SRCS := $(LIB_SRCS) $(sort $(wildcard tests/fuzz/support/*.c))
 
-.PHONY: all test unit run guest deps clean check-clang
+.PHONY: all test unit fuzz run guest deps clean
 all: $(BUILD)/skiff
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libskiff.a: $(LIB_OBJS)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	@$(AR) rcs $@ $^
 
 $(BUILD)/skiff: $(BUILD)/obj/src/main.o $(BUILD)/libskiff.a
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libskiff.a
+$(BUILD)/tests/%: tests/unit/%.c $(SUPPORT_OBJS) $(BUILD)/libskiff.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Itests/unit $< $(BUILD)/libskiff.a -o $@ $(TEST_LDLIBS)
+	@echo "  TEST    $@"
+	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Itests/unit $< $(SUPPORT_OBJS) $(BUILD)/libskiff.a -o $@ $(TEST_LDLIBS)
 
 unit: $(TESTS)
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@clang $(CPPFLAGS) -Itests/fuzz -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+		$< $(FUZZ_LIB_SRCS) -o $@ -lpthread
+
+fuzz: $(FUZZERS)
 
 # The whole suite: dependencies, gcc + clang -Werror builds, unit tests
 # (plain and under ASan/UBSan), the guest, and the KVM integration tests in

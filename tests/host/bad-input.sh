@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Bad input to `skiff run` that must fail before any vCPU runs: one clear
+# "skiff: " line naming the culprit, exit status 1, no crash. Needs no KVM,
+# so it runs on the host (also under the ASan/UBSan build).
+# usage: bad-input.sh SKIFF KERNEL   -- prints TAP lines
+set -uo pipefail
+
+SKIFF=${1:?skiff binary}
+KERNEL=${2:?a real bzImage}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+: >"$tmp/empty"
+head -c 4096 "$KERNEL" >"$tmp/truncated"
+head -c $(( $(stat -c %s "$KERNEL") - 65536 )) "$KERNEL" >"$tmp/short"
+mkdir "$tmp/dir"
+n=0
+
+# expect NAME WANT -- ARGS...: exit 1, one stderr line containing WANT.
+expect() {
+	local name=$1 want=$2 err rc lines
+	shift 3
+	n=$((n + 1))
+	err=$(timeout 20 "$SKIFF" run "$@" </dev/null 2>&1 >/dev/null)
+	rc=$?
+	lines=$(printf '%s\n' "$err" | grep -c .)
+	if [ "$rc" -ne 1 ]; then
+		echo "not ok $n - $name: exit status $rc, want 1 ($err)"
+	elif [ "$lines" -ne 1 ] || [[ "$err" != skiff:* ]]; then
+		echo "not ok $n - $name: want one 'skiff:' line, got: $err"
+	elif [[ "$err" != *"$want"* ]]; then
+		echo "not ok $n - $name: message does not name '$want': $err"
+	else
+		echo "ok $n - $name"
+	fi
+}
+
+expect "missing kernel" "$tmp/nope" -- --kernel "$tmp/nope"
+expect "empty kernel" "empty" -- --kernel "$tmp/empty"
+expect "truncated kernel (4 KiB)" "--kernel" -- --kernel "$tmp/truncated"
+expect "truncated kernel (tail cut)" "truncated" -- --kernel "$tmp/short"
+expect "kernel that is not a bzImage" "not a bzImage" -- --kernel /bin/true
+expect "kernel that is a directory" "directory" -- --kernel "$tmp/dir"
+expect "missing initrd" "--initrd" -- --kernel "$KERNEL" --initrd "$tmp/nope"
+expect "initrd that is a directory" "--initrd" -- --kernel "$KERNEL" --initrd "$tmp/dir"
+expect "--memory 0" "--memory" -- --kernel "$KERNEL" --memory 0
+expect "--memory 100T (more than the host)" "--memory" -- --kernel "$KERNEL" --memory 100T
+expect "--memory garbage" "--memory" -- --kernel "$KERNEL" --memory lots
+expect "--cpus 0" "--cpus" -- --kernel "$KERNEL" --cpus 0
+expect "--cpus 1000" "--cpus" -- --kernel "$KERNEL" --cpus 1000
+expect "unknown option" "--frobnicate" -- --kernel "$KERNEL" --frobnicate
+expect "no kernel" "--kernel" -- --cpus 1
+expect "command line longer than the kernel takes" "--cmdline" -- --kernel "$KERNEL" \
+	--cmdline "$(head -c 5000 /dev/zero | tr '\0' a)"

@@ -1,0 +1,2 @@
+# Crash the kernel: pvpanic must tell skiff.
+echo c >/proc/sysrq-trigger

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Integration tests of skiff booting the default guest (stock Debian
+# kernel). Runs where /dev/kvm works, in one sandbox boot:
+#   tests/sandbox/run -- tests/integration/run.sh
+# Prints TAP lines ("ok N - name" / "not ok N - name: why").
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+SKIFF=${SKIFF:-build/skiff}
+KERNEL=build/guest/vmlinuz
+INITRD=build/guest/initrd.img
+work=${SANDBOX_OUT:-$(mktemp -d)}/integration
+mkdir -p "$work"
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-120}
+n=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $1: $2"; }
+
+# boot NAME SCRIPT [skiff options...]: run the guest with SCRIPT as
+# /test.sh; sets $out (console), $err (stderr), $rc, $secs.
+boot() {
+	local name=$1 script=$2 img=$work/$1.img start
+	shift 2
+	guest/pack-test-initrd "tests/integration/guest/$script" "$img"
+	start=$(date +%s)
+	timeout "$BOOT_TIMEOUT" "$SKIFF" run --kernel "$KERNEL" --initrd "$img" "$@" \
+		</dev/null >"$work/$name.out" 2>"$work/$name.err"
+	rc=$?
+	secs=$(( $(date +%s) - start ))
+	out=$(tr -d '\r' <"$work/$name.out")
+	err=$(cat "$work/$name.err")
+}
+
+# value KEY: the KEY=value line the guest printed.
+value() { printf '%s\n' "$out" | sed -n "s/^$1=//p" | tail -n 1; }
+
+check_boot() {
+	local name=$1 want_cpus=$2 mem_mb=$3
+	local cpus mem_kb
+	boot "$name" facts.sh --cpus "$want_cpus" --memory "${mem_mb}M"
+	if [ "$rc" -ne 0 ]; then
+		not_ok "$name: poweroff ends skiff with 0" "status $rc after ${secs}s: $err"
+		return
+	fi
+	ok "$name: poweroff ends skiff with 0 (${secs}s)"
+	if printf '%s\n' "$out" | grep -qx SKIFF-GUEST-INIT-REACHED; then
+		ok "$name: guest /init marker"
+	else
+		not_ok "$name: guest /init marker" "marker missing"
+	fi
+	cpus=$(value CPUS)
+	if [ "$cpus" = "$want_cpus" ]; then
+		ok "$name: guest sees $want_cpus CPUs"
+	else
+		not_ok "$name: guest sees $want_cpus CPUs" "saw '$cpus'"
+	fi
+	# MemTotal is RAM less what the kernel keeps for itself (its image,
+	# memmap, reservations): for the Debian kernel about 50 MiB.
+	mem_kb=$(value MEMTOTAL_KB)
+	if [ -n "$mem_kb" ] && [ "$mem_kb" -le $((mem_mb * 1024)) ] &&
+	   [ "$mem_kb" -ge $((mem_mb * 1024 - 80 * 1024)) ]; then
+		ok "$name: MemTotal ${mem_kb} kB matches --memory ${mem_mb}M"
+	else
+		not_ok "$name: MemTotal matches --memory ${mem_mb}M" "MemTotal '${mem_kb}' kB"
+	fi
+}
+
+check_boot "1 vCPU" 1 256
+check_boot "2 vCPUs" 2 384
+check_boot "4 vCPUs" 4 512
+
+boot panic panic.sh --memory 256M
+if [ "$rc" -eq 3 ] && [[ "$err" == *"skiff: guest kernel panicked"* ]]; then
+	ok "guest panic ends skiff with status 3 and a message (${secs}s)"
+else
+	not_ok "guest panic ends skiff with status 3 and a message" "status $rc: $err"
+fi
+
+boot reboot reboot.sh --memory 256M
+if [ "$rc" -eq 0 ]; then
+	ok "guest reboot ends skiff with 0"
+else
+	not_ok "guest reboot ends skiff with 0" "status $rc: $err"
+fi
+
+# The interactive console: commands typed on stdin reach the guest shell.
+start=$(date +%s)
+printf 'echo typed-$((6 * 7))\npoweroff -f\n' |
+	timeout "$BOOT_TIMEOUT" "$SKIFF" run --kernel "$KERNEL" --initrd "$INITRD" --memory 256M \
+	>"$work/console.out" 2>"$work/console.err"
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q '^typed-42' "$work/console.out"; then
+	ok "console input reaches the guest shell ($(( $(date +%s) - start ))s)"
+else
+	not_ok "console input reaches the guest shell" "status $rc: $(tail -c 300 "$work/console.out")"
+fi
+
+# The same boot path under AddressSanitizer and UBSan, when built.
+if [ -x build/asan/skiff ]; then
+	SKIFF=build/asan/skiff boot asan facts.sh --cpus 2 --memory 256M
+	if [ "$rc" -eq 0 ] && ! grep -q "Sanitizer" "$work/asan.err"; then
+		ok "ASan/UBSan build boots and powers off cleanly"
+	else
+		not_ok "ASan/UBSan build boots and powers off cleanly" "status $rc: $(head -c 400 "$work/asan.err")"
+	fi
+fi
