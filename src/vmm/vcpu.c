@@ -165,6 +165,8 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
+	if (vcpu->id == 0)
+		vm_report_startup(vm);
 	while (!atomic_load(&vm->stopping)) {
 		int r = kvm_vcpu_run(vcpu->fd);
 

@@ -62,6 +62,12 @@ int vm_run(const struct vm_config *cfg);
 void vm_request_stop(struct vm *vm, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* For bench/: when SKIFF_BENCH_T0_NS (CLOCK_MONOTONIC ns taken just before
+ * exec) is set, print "skiff-startup: wall_us=N cpu_us=N" to stderr: time
+ * and process CPU time from exec to the first KVM_RUN. Called once, by vCPU
+ * 0, right before it enters the guest. */
+void vm_report_startup(struct vm *vm);
+
 /* vCPU threads (vmm/vcpu.c). */
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id,
 		const struct kvm_cpuid2 *cpuid, uint64_t entry);
