@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <linux/serial_reg.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -57,6 +58,15 @@ static void rx_push(struct serial *s, uint8_t b)
 		s->rx[(s->rx_head + s->rx_count) % SERIAL_RX_FIFO] = b;
 		s->rx_count++;
 	}
+}
+
+/* The driver is ready for input once it enabled the receive interrupt and
+ * raised OUT2, which gates the UART's IRQ on a PC. Linux does both at the
+ * end of serial8250_startup(), after clearing the FIFO; its probe earlier
+ * toggles IER alone, so IER by itself is not enough. */
+static bool serial_listening(const struct serial *s)
+{
+	return (s->ier & UART_IER_RDI) && (s->mcr & UART_MCR_OUT2);
 }
 
 static void serial_read(void *opaque, uint64_t off, uint8_t *data, uint32_t len)
@@ -123,7 +133,7 @@ static void serial_write(void *opaque, uint64_t off, const uint8_t *data, uint32
 {
 	struct serial *s = opaque;
 	uint8_t v = data[0];
-	int listening = 0;
+	bool was_listening = serial_listening(s), listening;
 
 	(void)len;
 	pthread_mutex_lock(&s->lock);
@@ -145,7 +155,6 @@ static void serial_write(void *opaque, uint64_t off, const uint8_t *data, uint32
 		 * drivers start transmission. */
 		if (!(s->ier & UART_IER_THRI) && (v & UART_IER_THRI))
 			s->thr_interrupt = 1;
-		listening = !(s->ier & UART_IER_RDI) && (v & UART_IER_RDI);
 		s->ier = v & 0x0f;
 		break;
 	case UART_FCR:
@@ -161,6 +170,7 @@ static void serial_write(void *opaque, uint64_t off, const uint8_t *data, uint32
 	default: break; /* LSR and MSR are read-only */
 	}
 	serial_update_irq(s);
+	listening = !was_listening && serial_listening(s);
 	pthread_mutex_unlock(&s->lock);
 	if (listening && s->rx_room)
 		s->rx_room(s->rx_room_ctx);
@@ -177,8 +187,7 @@ void serial_init(struct serial *s, int out_fd, struct irq_line irq)
 	pthread_mutex_init(&s->lock, NULL);
 	s->out_fd = out_fd;
 	s->irq = irq;
-	s->lcr = UART_LCR_WLEN8;
-	s->mcr = UART_MCR_OUT2;
+	s->lcr = UART_LCR_WLEN8; /* MCR and IER reset to 0, as on the chip */
 }
 
 void serial_destroy(struct serial *s)
@@ -205,7 +214,7 @@ size_t serial_rx_room(struct serial *s)
 	pthread_mutex_lock(&s->lock);
 	/* Input waits on the host side until the driver listens: Linux's 8250
 	 * startup clears the FIFO, so bytes queued earlier would be lost. */
-	room = (s->ier & UART_IER_RDI) ? SERIAL_RX_FIFO - s->rx_count : 0;
+	room = serial_listening(s) ? SERIAL_RX_FIFO - s->rx_count : 0;
 	pthread_mutex_unlock(&s->lock);
 	return room;
 }

@@ -19,8 +19,8 @@ struct serial {
 	struct irq_line irq;
 	int out_fd;
 	/* Called (with the lock dropped) when the guest has emptied the receive
-	 * FIFO or started listening (IER receive interrupt enabled), so the
-	 * owner can feed more input. */
+	 * FIFO or started listening (receive interrupt enabled and OUT2 raised),
+	 * so the owner can feed more input. */
 	void (*rx_room)(void *ctx);
 	void *rx_room_ctx;
 
@@ -38,8 +38,8 @@ void serial_init(struct serial *s, int out_fd, struct irq_line irq);
 void serial_destroy(struct serial *s);
 /* Queue up to len received bytes; returns how many fitted (0 when full). */
 size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len);
-/* Room left in the receive FIFO; 0 until the guest driver enables the
- * receive interrupt. */
+/* Room left in the receive FIFO; 0 until the guest driver listens
+ * (receive interrupt enabled and OUT2 raised, as Linux's startup leaves it). */
 size_t serial_rx_room(struct serial *s);
 
 #endif
