@@ -60,7 +60,7 @@ test:
 	bash tests/run-all.sh
 
 run: all
-	bash scripts/run-default-guest.sh
+	bash scripts/run-default-guest.sh $(ARGS)
 
 guest:
 	bash guest/build.sh
