@@ -6,8 +6,8 @@ CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CPPFLAGS := -Isrc -D_GNU_SOURCE
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS  := -lpthread
-TEST_LDLIBS := -lcmocka -lpthread
+LDLIBS  := -luring -lpthread
+TEST_LDLIBS := -lcmocka -luring -lpthread
 
 SRCS      := $(shell find src -name '*.c' | sort)
 LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
@@ -49,7 +49,7 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	@clang $(CPPFLAGS) -Itests/fuzz -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
-		$< $(FUZZ_LIB_SRCS) -o $@ -lpthread
+		$< $(FUZZ_LIB_SRCS) -o $@ -luring -lpthread
 
 fuzz: $(FUZZERS)
 
