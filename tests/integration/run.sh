@@ -105,3 +105,22 @@ if [ -x build/asan/skiff ]; then
 		not_ok "ASan/UBSan build boots and powers off cleanly" "status $rc: $(head -c 400 "$work/asan.err")"
 	fi
 fi
+
+# Tiny guests (tests/integration/tiny-bzimage.sh): a few instructions at the
+# 64-bit entry, for the exits a Linux guest cannot be made to produce.
+# tiny NAME HEX WANT_STATUS WANT_TEXT
+tiny() {
+	local name=$1 hex=$2 want=$3 text=$4 img=$work/tiny-$RANDOM.img
+	tests/integration/tiny-bzimage.sh "$img" "$hex"
+	err=$(timeout 60 "$SKIFF" run --kernel "$img" --cmdline x --memory 16M </dev/null 2>&1 >/dev/null)
+	rc=$?
+	if [ "$rc" -eq "$want" ] && [[ "$err" == *"$text"* ]] && [ "$(grep -c . <<<"$err")" -le 1 ]; then
+		ok "tiny guest: $name ends skiff with $want"
+	else
+		not_ok "tiny guest: $name ends skiff with $want" "status $rc: $err"
+	fi
+}
+tiny "triple fault (ud2, no IDT)" 0f0b 4 "triple fault: vCPU 0 shut down at RIP 0x100200"
+tiny "code fetch from unbacked memory" 48b8000000d000000000ffe0 6 "KVM internal error"
+tiny "pvpanic write" 66ba0505b001eef4 3 "panicked"
+tiny "ACPI S5 write" 66ba0006b034eef4 0 ""
