@@ -60,17 +60,58 @@ int cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned
 	return 0;
 }
 
+/* --disk path=IMG[,readonly=on|off][,serial=ID] */
+int cli_parse_disk(const char *arg, struct vm_disk_config *d)
+{
+	char buf[4096], *save = NULL, *item;
+
+	memset(d, 0, sizeof(*d));
+	if (strlen(arg) >= sizeof(buf)) {
+		log_error("--disk: value too long");
+		return -EINVAL;
+	}
+	strcpy(buf, arg);
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+		const char *v = eq ? eq + 1 : "";
+
+		if (eq)
+			*eq = '\0';
+		if (!strcmp(item, "path") && *v) {
+			strcpy(d->path, v); /* fits: v is shorter than buf */
+		} else if (!strcmp(item, "readonly") && (!strcmp(v, "on") || !strcmp(v, "off"))) {
+			d->readonly = !strcmp(v, "on");
+		} else if (!strcmp(item, "serial") && *v && strlen(v) <= VM_CONFIG_SERIAL_MAX) {
+			strcpy(d->serial, v);
+		} else {
+			log_error("--disk '%s': bad item '%s%s%s' (expected path=IMG, readonly=on|off, "
+				  "serial=ID of at most %d characters)", arg, item, eq ? "=" : "", v,
+				  VM_CONFIG_SERIAL_MAX);
+			return -EINVAL;
+		}
+	}
+	if (!d->path[0]) {
+		log_error("--disk '%s': path=IMG is required", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 void cli_print_usage(void *stream)
 {
 	fprintf(stream,
 		"usage: skiff run --kernel PATH [--initrd PATH] [--cmdline STR]\n"
-		"                 [--cpus N] [--memory SIZE]\n"
+		"                 [--cpus N] [--memory SIZE] [--disk path=IMG[,readonly=on][,serial=ID]]...\n"
+		"                 [--console serial|virtio] [--rng]\n"
 		"  --kernel PATH   x86-64 Linux bzImage (64-bit boot protocol)\n"
 		"  --initrd PATH   initial ramdisk\n"
 		"  --cmdline STR   kernel command line (default \"%s\")\n"
 		"  --cpus N        vCPUs, 1..%d (default 1)\n"
-		"  --memory SIZE   guest RAM, e.g. 256M or 2G (default 512M)\n",
-		VM_CONFIG_DEFAULT_CMDLINE, VM_CONFIG_MAX_CPUS);
+		"  --memory SIZE   guest RAM, e.g. 256M or 2G (default 512M)\n"
+		"  --disk ...      a virtio-blk disk on a raw image (repeatable, up to %d)\n"
+		"  --console KIND  guest console: serial (ttyS0, default) or virtio (hvc0)\n"
+		"  --rng           a virtio-rng device fed from getrandom(2)\n",
+		VM_CONFIG_DEFAULT_CMDLINE, VM_CONFIG_MAX_CPUS, VM_CONFIG_MAX_DISKS);
 }
 
 static int parse_memory(const char *arg, uint64_t *out)
@@ -101,6 +142,9 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 		{ "cmdline", required_argument, NULL, 'c' },
 		{ "cpus", required_argument, NULL, 'n' },
 		{ "memory", required_argument, NULL, 'm' },
+		{ "disk", required_argument, NULL, 'd' },
+		{ "console", required_argument, NULL, 'C' },
+		{ "rng", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -118,7 +162,30 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 		switch (c) {
 		case 'k': cfg->kernel_path = optarg; break;
 		case 'i': cfg->initrd_path = optarg; break;
-		case 'c': cfg->cmdline = optarg; break;
+		case 'c':
+			cfg->cmdline = optarg;
+			cfg->cmdline_given = 1;
+			break;
+		case 'd':
+			if (cfg->ndisks == VM_CONFIG_MAX_DISKS) {
+				log_error("--disk: at most %d disks", VM_CONFIG_MAX_DISKS);
+				return -EINVAL;
+			}
+			if (cli_parse_disk(optarg, &cfg->disks[cfg->ndisks]) < 0)
+				return -EINVAL;
+			cfg->ndisks++;
+			break;
+		case 'C':
+			if (!strcmp(optarg, "serial")) {
+				cfg->console = VM_CONSOLE_SERIAL;
+			} else if (!strcmp(optarg, "virtio")) {
+				cfg->console = VM_CONSOLE_VIRTIO;
+			} else {
+				log_error("--console '%s': must be serial or virtio", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'r': cfg->rng = 1; break;
 		case 'n':
 			if (cli_parse_uint(optarg, 1, VM_CONFIG_MAX_CPUS, &n) < 0) {
 				log_error("--cpus '%s': must be a whole number from 1 to %d",
@@ -150,5 +217,7 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 		log_error("--kernel: required");
 		return -EINVAL;
 	}
+	if (!cfg->cmdline_given && cfg->console == VM_CONSOLE_VIRTIO)
+		cfg->cmdline = VM_CONFIG_VIRTIO_CONSOLE_CMDLINE;
 	return 0;
 }

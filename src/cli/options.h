@@ -15,6 +15,10 @@ int cli_parse_size(const char *s, uint64_t *out);
 /* Parse a decimal unsigned integer in [min, max]: 0, -EINVAL or -ERANGE. */
 int cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 
+/* Parse a --disk value "path=IMG[,readonly=on|off][,serial=ID]" into d;
+ * 0, or -EINVAL after one line naming the item. */
+int cli_parse_disk(const char *arg, struct vm_disk_config *d);
+
 /* Parse the arguments after "run" (argv[0] is "run"). Fills cfg with
  * defaults for what is not given. Returns 0, or -EINVAL after printing one
  * line naming the offending option. */

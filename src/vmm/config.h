@@ -11,6 +11,21 @@
 /* The default guest console is the UART; panic=-1 reboots at once so a
  * panicking guest without pvpanic still ends skiff instead of hanging. */
 #define VM_CONFIG_DEFAULT_CMDLINE "console=ttyS0 panic=-1 quiet"
+#define VM_CONFIG_VIRTIO_CONSOLE_CMDLINE "console=hvc0 panic=-1 quiet"
+
+#define VM_CONFIG_MAX_DISKS 16
+#define VM_CONFIG_SERIAL_MAX 20 /* VIRTIO_BLK_ID_BYTES */
+
+struct vm_disk_config {
+	char path[4096];           /* raw image (PATH_MAX) */
+	int readonly;
+	char serial[VM_CONFIG_SERIAL_MAX + 1]; /* "" = derived from the index */
+};
+
+enum vm_console {
+	VM_CONSOLE_SERIAL,         /* 16550A on COM1: ttyS0 */
+	VM_CONSOLE_VIRTIO,         /* virtio-console: hvc0 */
+};
 
 struct vm_config {
 	const char *kernel_path;
@@ -18,6 +33,11 @@ struct vm_config {
 	const char *cmdline;
 	unsigned int ncpus;        /* 1..VM_CONFIG_MAX_CPUS */
 	uint64_t mem_size;         /* bytes, multiple of 4 KiB */
+	struct vm_disk_config disks[VM_CONFIG_MAX_DISKS];
+	unsigned int ndisks;
+	enum vm_console console;
+	int rng;                   /* virtio-rng present */
+	int cmdline_given;         /* --cmdline was passed (else the default follows --console) */
 };
 
 #endif

@@ -381,6 +381,13 @@ int vm_run(const struct vm_config *cfg)
 	vm->nvcpus = cfg->ncpus;
 	vm->fd = vm->kvm.fd = vm->stop_efd = vm->loop.epfd = -1;
 
+	if (cfg->ndisks || cfg->rng || cfg->console == VM_CONSOLE_VIRTIO) {
+		/* Parsed already so scripts can be written against them; the
+		 * virtio-pci transport that carries them is still being wired. */
+		log_error("%s: virtio devices are not available in this build yet",
+			  cfg->ndisks ? "--disk" : cfg->rng ? "--rng" : "--console virtio");
+		goto out;
+	}
 	if (open_inputs(cfg, &kernel, &initrd) < 0 || check_host_memory(cfg->mem_size) < 0)
 		goto out;
 	block_signals(&term);

@@ -58,7 +58,7 @@ static void uints(void **state)
 /* Run cli_parse_run on a NULL-terminated list; capture stderr into err. */
 static int parse(struct vm_config *cfg, char *err, size_t errlen, const char *const *args)
 {
-	char *argv[32];
+	char *argv[64];
 	int argc = 0, r;
 	FILE *saved = stderr;
 	FILE *mem = fmemopen(err, errlen, "w");
@@ -128,6 +128,62 @@ static void run_rejects_naming_option(void **state)
 	}
 }
 
+static void disks_console_rng(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){
+		"--kernel", "k", "--disk", "path=/a.img", "--disk", "path=b.img,readonly=on,serial=XYZ",
+		"--console", "virtio", "--rng", NULL }), 0);
+	assert_int_equal(cfg.ndisks, 2);
+	assert_string_equal(cfg.disks[0].path, "/a.img");
+	assert_int_equal(cfg.disks[0].readonly, 0);
+	assert_string_equal(cfg.disks[0].serial, "");
+	assert_string_equal(cfg.disks[1].path, "b.img");
+	assert_int_equal(cfg.disks[1].readonly, 1);
+	assert_string_equal(cfg.disks[1].serial, "XYZ");
+	assert_int_equal(cfg.console, VM_CONSOLE_VIRTIO);
+	assert_non_null(strstr(cfg.cmdline, "console=hvc0"));
+	assert_int_equal(cfg.rng, 1);
+	/* an explicit --cmdline is kept as given */
+	assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){
+		"--kernel", "k", "--console", "virtio", "--cmdline", "x", NULL }), 0);
+	assert_string_equal(cfg.cmdline, "x");
+}
+
+static void disks_rejected(void **state)
+{
+	static const char *bad[] = {
+		"", "readonly=on", "path=", "path=a,readonly=yes", "path=a,serial=",
+		"path=a,serial=123456789012345678901", "path=a,bogus=1", "path=a,cache",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct vm_config cfg;
+		char err[512];
+
+		assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){
+			"--kernel", "k", "--disk", bad[i], NULL }), -EINVAL);
+		assert_non_null(strstr(err, "--disk"));
+	}
+	struct vm_config cfg;
+	char err[256];
+	const char *many[2 * VM_CONFIG_MAX_DISKS + 5] = { "--kernel", "k" };
+	int n = 2;
+	for (int i = 0; i <= VM_CONFIG_MAX_DISKS; i++) {
+		many[n++] = "--disk";
+		many[n++] = "path=x";
+	}
+	many[n] = NULL;
+	assert_int_equal(parse(&cfg, err, sizeof(err), many), -EINVAL);
+	assert_non_null(strstr(err, "at most"));
+	assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){
+		"--kernel", "k", "--console", "vga", NULL }), -EINVAL);
+	assert_non_null(strstr(err, "--console"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -136,6 +192,8 @@ int main(void)
 		cmocka_unit_test(uints),
 		cmocka_unit_test(run_defaults_and_values),
 		cmocka_unit_test(run_rejects_naming_option),
+		cmocka_unit_test(disks_console_rng),
+		cmocka_unit_test(disks_rejected),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
