@@ -17,6 +17,8 @@ TESTS     := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # Shared test helpers (fakes, the guest-driver harness): linked into every test.
 SUPPORT_SRCS := $(sort $(wildcard tests/unit/support/*.c))
 SUPPORT_OBJS := $(SUPPORT_SRCS:%.c=$(BUILD)/obj/%.o)
+# Only pattern rules name them, which would make them intermediate (deleted).
+.SECONDARY: $(SUPPORT_OBJS)
 # libFuzzer targets: clang only, built by `make fuzz` into build/fuzz/.
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZERS   := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)

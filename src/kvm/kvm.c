@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -133,6 +134,72 @@ int kvm_vm_irq_line(int vm_fd, uint32_t gsi, int level)
 	struct kvm_irq_level irq = { .irq = gsi, .level = (uint32_t)level };
 
 	return kvm_ioctl(vm_fd, KVM_IRQ_LINE, &irq);
+}
+
+/* KVM_MAX_IRQ_ROUTES in the kernel (include/linux/kvm_host.h), not in UAPI. */
+#define KVM_ROUTES_LIMIT 4096u
+
+int kvm_vm_set_gsi_routing(int vm_fd, const struct kvm_irq_routing_entry *entries, uint32_t n)
+{
+	struct kvm_irq_routing *table;
+	int r;
+
+	if (n > KVM_ROUTES_LIMIT)
+		return -EINVAL;
+	/* The ioctl takes a header followed by a flexible array. */
+	table = calloc(1, sizeof(*table) + n * sizeof(table->entries[0]));
+	if (!table)
+		return -ENOMEM;
+	table->nr = n;
+	if (n)
+		memcpy(table->entries, entries, n * sizeof(table->entries[0]));
+	r = kvm_ioctl(vm_fd, KVM_SET_GSI_ROUTING, table);
+	free(table);
+	return r < 0 ? r : 0;
+}
+
+static int irqfd(int vm_fd, int efd, uint32_t gsi, uint32_t flags)
+{
+	struct kvm_irqfd req = { .fd = (uint32_t)efd, .gsi = gsi, .flags = flags };
+
+	return kvm_ioctl(vm_fd, KVM_IRQFD, &req);
+}
+
+int kvm_vm_irqfd_assign(int vm_fd, int efd, uint32_t gsi)
+{
+	return irqfd(vm_fd, efd, gsi, 0);
+}
+
+int kvm_vm_irqfd_deassign(int vm_fd, int efd, uint32_t gsi)
+{
+	return irqfd(vm_fd, efd, gsi, KVM_IRQFD_FLAG_DEASSIGN);
+}
+
+static int ioeventfd(int vm_fd, int efd, uint64_t addr, uint32_t len, bool pio,
+		     const uint64_t *datamatch, uint32_t flags)
+{
+	struct kvm_ioeventfd req = {
+		.addr = addr,
+		.len = len,
+		.fd = efd,
+		.flags = flags | (pio ? KVM_IOEVENTFD_FLAG_PIO : 0) |
+			 (datamatch ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0),
+		.datamatch = datamatch ? *datamatch : 0,
+	};
+
+	return kvm_ioctl(vm_fd, KVM_IOEVENTFD, &req);
+}
+
+int kvm_vm_ioeventfd_assign(int vm_fd, int efd, uint64_t addr, uint32_t len, bool pio,
+			    const uint64_t *datamatch)
+{
+	return ioeventfd(vm_fd, efd, addr, len, pio, datamatch, 0);
+}
+
+int kvm_vm_ioeventfd_deassign(int vm_fd, int efd, uint64_t addr, uint32_t len, bool pio,
+			      const uint64_t *datamatch)
+{
+	return ioeventfd(vm_fd, efd, addr, len, pio, datamatch, KVM_IOEVENTFD_FLAG_DEASSIGN);
 }
 
 int kvm_vcpu_create(int vm_fd, unsigned int id)

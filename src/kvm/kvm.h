@@ -5,6 +5,7 @@
 #ifndef SKIFF_KVM_KVM_H
 #define SKIFF_KVM_KVM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <linux/kvm.h>
 
@@ -33,6 +34,26 @@ int kvm_vm_set_user_memory(int vm_fd, uint32_t slot, uint64_t gpa, uint64_t size
 			   void *hva, uint32_t flags);
 /* KVM_IRQ_LINE: drive an in-kernel irqchip input (GSI) to level 0 or 1. */
 int kvm_vm_irq_line(int vm_fd, uint32_t gsi, int level);
+
+/* KVM_SET_GSI_ROUTING (api.rst 4.52): replace the VM's whole GSI routing
+ * table with entries[0..n). The table replaces KVM's default one too, so a
+ * caller that adds MSI routes must repeat the irqchip pin entries it wants
+ * to keep. -EINVAL for n above the kernel's KVM_MAX_IRQ_ROUTES (4096) or a bad entry. */
+int kvm_vm_set_gsi_routing(int vm_fd, const struct kvm_irq_routing_entry *entries, uint32_t n);
+/* KVM_IRQFD (api.rst 4.75): from now on a write to eventfd efd injects gsi
+ * (edge; an MSI route delivers the message). Deassign undoes exactly that
+ * (efd, gsi) pair. */
+int kvm_vm_irqfd_assign(int vm_fd, int efd, uint32_t gsi);
+int kvm_vm_irqfd_deassign(int vm_fd, int efd, uint32_t gsi);
+/* KVM_IOEVENTFD (api.rst 4.59): a guest write of len bytes (1, 2, 4 or 8;
+ * 0 for "any length", MMIO without datamatch only) at addr in port space
+ * (pio) or memory space signals efd instead of exiting to userspace. With
+ * datamatch non-NULL only writes of that value do. Deassign takes the same
+ * arguments as the assign it undoes. */
+int kvm_vm_ioeventfd_assign(int vm_fd, int efd, uint64_t addr, uint32_t len, bool pio,
+			    const uint64_t *datamatch);
+int kvm_vm_ioeventfd_deassign(int vm_fd, int efd, uint64_t addr, uint32_t len, bool pio,
+			      const uint64_t *datamatch);
 
 /* vCPU-level calls. */
 int kvm_vcpu_create(int vm_fd, unsigned int id);

@@ -189,7 +189,8 @@ static int setup_devices(struct vm *vm, int console_out_fd)
 	vm->pvpanic.hooks = hooks;
 	pthread_mutex_init(&vm->rtc.lock, NULL);
 
-	if ((r = io_bus_register(&vm->pio, LAYOUT_PORT_COM1, 8, &serial_ops, &vm->serial)) ||
+	if ((r = io_bus_init(&vm->pio)) || (r = io_bus_init(&vm->mmio)) ||
+	    (r = io_bus_register(&vm->pio, LAYOUT_PORT_COM1, 8, &serial_ops, &vm->serial)) ||
 	    (r = io_bus_register(&vm->pio, LAYOUT_PORT_I8042, I8042_PORT_SPAN,
 				 &legacy_i8042_ops, &vm->i8042)) ||
 	    (r = io_bus_register(&vm->pio, LAYOUT_PORT_RTC, 2, &legacy_rtc_ops, &vm->rtc)) ||
@@ -201,6 +202,30 @@ static int setup_devices(struct vm *vm, int console_out_fd)
 		return r;
 	}
 	return 0;
+}
+
+/* PCI bus 0 behind ports 0xCF8/0xCFC, its BARs on the buses, and the GSI
+ * routing its devices' MSI-X vectors use. Devices plug in after this. */
+static int setup_pci(struct vm *vm)
+{
+	int r;
+
+	if (kvm_vm_check_cap(vm->fd, KVM_CAP_IRQ_ROUTING) <= 0 ||
+	    kvm_vm_check_cap(vm->fd, KVM_CAP_IRQFD) <= 0) {
+		log_error("KVM lacks a capability skiff needs: GSI routing and irqfd (MSI-X)");
+		return -ENOTSUP;
+	}
+	r = gsi_router_init(&vm->gsi, &gsi_kvm_backend, &vm->fd);
+	if (r == 0)
+		r = pci_bus_init(&vm->pci, &vm->pio, &vm->mmio, LAYOUT_PCI_MMIO_START,
+				 LAYOUT_PCI_MMIO_END - LAYOUT_PCI_MMIO_START,
+				 LAYOUT_PCI_IO_START, LAYOUT_PCI_IO_END - LAYOUT_PCI_IO_START);
+	if (r == 0)
+		r = io_bus_register(&vm->pio, LAYOUT_PORT_PCI_CONFIG, PCI_HOST_PORT_LEN,
+				    &pci_host_ops, &vm->pci);
+	if (r < 0)
+		log_error("setting up the PCI bus failed: %s", strerror(-r));
+	return r;
 }
 
 static int setup_acpi(struct vm *vm, uint64_t *rsdp)
@@ -325,6 +350,12 @@ static void teardown(struct vm *vm)
 				vcpu_destroy(&vm->vcpus[i]);
 		free(vm->vcpus);
 	}
+	if (vm->pci.pio)
+		pci_bus_destroy(&vm->pci);
+	if (vm->gsi.ops)
+		gsi_router_destroy(&vm->gsi);
+	io_bus_destroy(&vm->pio);
+	io_bus_destroy(&vm->mmio);
 	serial_destroy(&vm->serial);
 	pthread_mutex_destroy(&vm->rtc.lock);
 	guest_mem_destroy(&vm->mem);
@@ -399,7 +430,7 @@ int vm_run(const struct vm_config *cfg)
 	}
 	if (setup_kvm(vm) < 0)
 		goto out;
-	if (setup_memory(vm) < 0 || setup_devices(vm, STDOUT_FILENO) < 0)
+	if (setup_memory(vm) < 0 || setup_devices(vm, STDOUT_FILENO) < 0 || setup_pci(vm) < 0)
 		goto out;
 	if (load_guest(vm, &kernel, &initrd, &entry) < 0) {
 		status = EXIT_CONFIG;

@@ -10,7 +10,9 @@
 
 #include "arch/x86/legacy.h"
 #include "arch/x86/serial.h"
+#include "bus/gsi.h"
 #include "bus/io_bus.h"
+#include "bus/pci.h"
 #include "kvm/kvm.h"
 #include "mem/guest_mem.h"
 #include "util/event_loop.h"
@@ -41,6 +43,9 @@ struct vm {
 	struct legacy_rtc rtc;
 	struct legacy_acpi_pm acpi_pm;
 	struct legacy_pvpanic pvpanic;
+
+	struct gsi_router gsi;     /* MSI routes and irqfds (bus/gsi.h) */
+	struct pci_bus pci;        /* bus 0 behind 0xCF8/0xCFC (bus/pci.h) */
 
 	struct vcpu *vcpus;
 	unsigned int nvcpus;

@@ -21,6 +21,10 @@
 #define LAYOUT_IDENTITY_MAP  0xfffbc000ULL /* KVM_SET_IDENTITY_MAP_ADDR (VMX) */
 #define LAYOUT_TSS           0xfffbd000ULL /* KVM_SET_TSS_ADDR, 3 pages */
 #define LAYOUT_IOAPIC        0xfec00000ULL
+/* PCI BARs are assigned from here, clear of the IOAPIC, LAPIC, TSS and
+ * identity map at the top of the hole. */
+#define LAYOUT_PCI_MMIO_START 0xc0000000ULL
+#define LAYOUT_PCI_MMIO_END   0xfc000000ULL
 #define LAYOUT_LAPIC         0xfee00000ULL
 
 /* Port-I/O devices (arch/x86 legacy). */
@@ -30,5 +34,8 @@
 #define LAYOUT_PORT_RTC      0x70        /* index 0x70, data 0x71 */
 #define LAYOUT_PORT_PM       0x600       /* ACPI sleep ctl, sleep sts, reset */
 #define LAYOUT_PORT_PVPANIC  0x505
+#define LAYOUT_PORT_PCI_CONFIG 0xcf8     /* CONFIG_ADDRESS, CONFIG_DATA at 0xcfc */
+#define LAYOUT_PCI_IO_START  0xc000      /* I/O BARs, as PC firmware places them */
+#define LAYOUT_PCI_IO_END    0x10000
 
 #endif
