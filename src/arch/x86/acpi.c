@@ -480,6 +480,71 @@ static void aml_crs_io(struct aml *a, uint16_t port, uint8_t nports)
 	aml_buffer(a, res, sizeof(res));
 }
 
+/* Address space descriptors (6.4.3.5): a PCI host bridge's bus range and
+ * windows, produced (not consumed) by the bridge, min and max fixed. */
+#define RES_DWORD_ADDR		0x87	/* 6.4.3.5.2 DWord Address Space Descriptor */
+#define RES_WORD_ADDR		0x88	/* 6.4.3.5.3 Word Address Space Descriptor */
+#define RES_TYPE_MEM		0
+#define RES_TYPE_IO		1
+#define RES_TYPE_BUS		2
+#define RES_FLAGS_FIXED		0x0c	/* _MAF | _MIF, producer */
+#define RES_IO_ENTIRE_RANGE	0x03
+#define RES_MEM_RW		0x01
+
+static size_t put_word_addr(uint8_t *p, uint8_t type, uint8_t tflags, uint16_t min,
+			    uint16_t max)
+{
+	uint16_t len = (uint16_t)(max - min + 1);
+	const uint8_t d[] = {
+		RES_WORD_ADDR, 13, 0, type, RES_FLAGS_FIXED, tflags,
+		0, 0,					/* granularity */
+		(uint8_t)min, (uint8_t)(min >> 8),
+		(uint8_t)max, (uint8_t)(max >> 8),
+		0, 0,					/* translation */
+		(uint8_t)len, (uint8_t)(len >> 8),
+	};
+
+	memcpy(p, d, sizeof(d));
+	return sizeof(d);
+}
+
+static size_t put_dword_mem(uint8_t *p, uint32_t min, uint32_t max)
+{
+	uint32_t len = max - min + 1;
+	uint8_t d[26] = { RES_DWORD_ADDR, 23, 0, RES_TYPE_MEM, RES_FLAGS_FIXED, RES_MEM_RW };
+
+	for (int i = 0; i < 4; i++) {
+		d[10 + i] = (uint8_t)(min >> (8 * i));
+		d[14 + i] = (uint8_t)(max >> (8 * i));
+		d[22 + i] = (uint8_t)(len >> (8 * i));
+	}
+	memcpy(p, d, sizeof(d));
+	return sizeof(d);
+}
+
+/* _CRS of the PCI root bridge: bus 0 only, the config ports, the I/O space
+ * around them and the 32-bit MMIO window BARs are assigned from. Without
+ * this device Linux, booted with ACPI, never scans the bus. */
+static void aml_crs_pci_root(struct aml *a)
+{
+	uint8_t res[16 * 4 + 8 + 26 + 2];
+	size_t n = 0;
+	const uint8_t cfg_io[] = {
+		RES_IO, RES_IO_DECODE16, 0xf8, 0x0c, 0xf8, 0x0c, 1, 8,
+	};
+
+	n += put_word_addr(res + n, RES_TYPE_BUS, 0, 0, 0);
+	memcpy(res + n, cfg_io, sizeof(cfg_io));
+	n += sizeof(cfg_io);
+	n += put_word_addr(res + n, RES_TYPE_IO, RES_IO_ENTIRE_RANGE, 0x0000, 0x0cf7);
+	n += put_word_addr(res + n, RES_TYPE_IO, RES_IO_ENTIRE_RANGE, 0x0d00, 0xffff);
+	n += put_dword_mem(res + n, (uint32_t)LAYOUT_PCI_MMIO_START,
+			   (uint32_t)(LAYOUT_PCI_MMIO_END - 1));
+	res[n++] = RES_END_TAG;
+	res[n++] = 0;
+	aml_buffer(a, res, n);
+}
+
 /* DefDevice (20.2.5.2): Device (path) { ... } is aml_device_begin(), the body, aml_device_end(). */
 static size_t aml_device_begin(struct aml *a, const char *path)
 {
@@ -504,6 +569,11 @@ static void aml_device_end(struct aml *a, size_t start)
  *       Name (_HID, EisaId ("PNP0501"))
  *       Name (_UID, Zero)
  *       Name (_CRS, ResourceTemplate () { IO (Decode16, 0x3F8, 0x3F8, 1, 8) IRQNoFlags () {4} })
+ *   }
+ *   Device (\_SB.PCI0) {
+ *       Name (_HID, EisaId ("PNP0A03")), _UID 0, _SEG 0, _BBN 0
+ *       Name (_CRS, bus 0, IO 0xCF8-0xCFF, IO windows 0-0xCF7 and 0xD00-0xFFFF,
+ *                   memory window LAYOUT_PCI_MMIO_START..END)
  *   }
  *   Device (\_SB.PEVT) {
  *       Name (_HID, "QEMU0001")
@@ -534,6 +604,19 @@ static void dsdt_aml(struct aml *a)
 	aml_integer(a, 0);
 	aml_name(a, "_CRS");
 	aml_crs_io_irq(a, COM1_PORT, COM1_NPORTS, COM1_IRQ);
+	aml_device_end(a, dev);
+
+	dev = aml_device_begin(a, "\\_SB_.PCI0");
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0A03");
+	aml_name(a, "_UID");
+	aml_integer(a, 0);
+	aml_name(a, "_SEG");
+	aml_integer(a, 0);
+	aml_name(a, "_BBN");
+	aml_integer(a, 0);
+	aml_name(a, "_CRS");
+	aml_crs_pci_root(a);
 	aml_device_end(a, dev);
 
 	dev = aml_device_begin(a, "\\_SB_.PEVT");
