@@ -120,7 +120,9 @@ tiny() {
 		not_ok "tiny guest: $name ends skiff with $want" "status $rc: $err"
 	fi
 }
-tiny "triple fault (ud2, no IDT)" 0f0b 4 "triple fault: vCPU 0 shut down at RIP 0x100200"
+# The RIP is the guest's on Intel; on AMD, KVM has already reset the vCPU
+# when it reports the shutdown, so only "a RIP" can be asked for.
+tiny "triple fault (ud2, no IDT)" 0f0b 4 "triple fault: vCPU 0 shut down at RIP 0x"
 tiny "code fetch from unbacked memory" 48b8000000d000000000ffe0 6 "KVM internal error"
 tiny "pvpanic write" 66ba0505b001eef4 3 "panicked"
 tiny "ACPI S5 write" 66ba0006b034eef4 0 ""

@@ -227,7 +227,9 @@ static void concurrent_lookup(void **state)
 		assert_int_equal(io_bus_register(&bus, 0x1000 + i * 0x200, 0x100, &const_ops, NULL), 0);
 	for (unsigned int i = 0; i < 3; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, race_reader, &rc), 0);
-	for (unsigned int round = 0; round < 20000; round++) {
+	/* Keep changing the bus until the readers have really run alongside
+	 * (on a loaded machine they may not be scheduled for a while). */
+	for (unsigned int round = 0; round < 20000 || atomic_load(&rc.hits) < 1000; round++) {
 		uint64_t base = 0x1100 + (round % 16) * 0x200;
 
 		assert_int_equal(io_bus_register(&bus, base, 0x100, &const_ops, NULL), 0);
