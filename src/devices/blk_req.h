@@ -43,8 +43,9 @@ struct blk_request {
 	uint32_t expect;         /* bytes the disk operation must transfer */
 	struct iovec data[BLK_SEG_MAX];
 	/* Owner's bookkeeping, untouched here. */
-	uint16_t queue, head;
+	uint16_t queue;
 	bool done;
+	bool orphan;             /* its device was reset while it was in flight */
 };
 
 /* Start the request in seg[0..nseg) of which the first nreadable are

@@ -1,6 +1,7 @@
 #include "vmm/console.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -32,19 +33,27 @@ static void watch_input(struct console *c, int on)
 	c->in_watched = on;
 }
 
+/* Hand pending input to the device; true when all of it was taken. */
+static bool flush_pending(struct console *c)
+{
+	size_t n = c->npending ? c->sink.receive(c->sink.ctx, c->pending, c->npending) : 0;
+
+	memmove(c->pending, c->pending + n, c->npending - n);
+	c->npending -= n;
+	return c->npending == 0;
+}
+
 static void on_input(struct event_handler *h, uint32_t events)
 {
 	struct console *c = container_of(h, struct console, in_handler);
-	uint8_t buf[SERIAL_RX_FIFO];
-	size_t room = serial_rx_room(&c->vm->serial);
 	ssize_t n;
 
 	(void)events;
-	if (room == 0) {
-		watch_input(c, 0); /* resume when the guest drains the FIFO */
+	if (!flush_pending(c)) {
+		watch_input(c, 0); /* resume when the device reports room */
 		return;
 	}
-	n = read(c->in_fd, buf, room < sizeof(buf) ? room : sizeof(buf));
+	n = read(c->in_fd, c->pending, sizeof(c->pending));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -52,7 +61,9 @@ static void on_input(struct event_handler *h, uint32_t events)
 		c->in_eof = 1;
 		return;
 	}
-	serial_receive(&c->vm->serial, buf, (size_t)n);
+	c->npending = (size_t)n;
+	if (!flush_pending(c))
+		watch_input(c, 0);
 }
 
 static void on_room(struct event_handler *h, uint32_t events)
@@ -62,7 +73,8 @@ static void on_room(struct event_handler *h, uint32_t events)
 
 	(void)events;
 	eventfd_read(c->room_efd, &v);
-	watch_input(c, 1);
+	if (flush_pending(c))
+		watch_input(c, 1);
 }
 
 static void on_signal(struct event_handler *h, uint32_t events)
@@ -84,20 +96,21 @@ static void on_stop(struct event_handler *h, uint32_t events)
 	/* Nothing to do: waking the loop is the point; it checks `stopping`. */
 }
 
-/* Called on a vCPU thread when the guest empties the UART's FIFO. */
-static void rx_room(void *ctx)
+void console_room(void *console)
 {
-	struct console *c = ctx;
+	struct console *c = console;
 
 	eventfd_write(c->room_efd, 1);
 }
 
-int console_start(struct console *c, struct vm *vm, const sigset_t *term)
+int console_start(struct console *c, struct vm *vm, const sigset_t *term,
+		  struct console_sink sink)
 {
 	int r;
 
 	memset(c, 0, sizeof(*c));
 	c->vm = vm;
+	c->sink = sink;
 	c->in_fd = STDIN_FILENO;
 	c->room_efd = c->sig_fd = -1;
 	c->in_handler.fn = on_input;
@@ -119,8 +132,6 @@ int console_start(struct console *c, struct vm *vm, const sigset_t *term)
 		console_stop(c);
 		return r;
 	}
-	vm->serial.rx_room = rx_room;
-	vm->serial.rx_room_ctx = c;
 	if (terminal_raw_enter(c->in_fd) < 0)
 		log_debug("stdin is a terminal but raw mode failed; continuing cooked");
 	watch_input(c, 1);

@@ -384,6 +384,23 @@ static void block_signals(sigset_t *term)
 	signal(SIGPIPE, SIG_IGN); /* a closed console output is counted, not fatal */
 }
 
+/* The UART takes what its receive FIFO has room for, once the driver listens. */
+static size_t serial_sink_receive(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct serial *s = ctx;
+	size_t room = serial_rx_room(s);
+
+	return serial_receive(s, buf, len < room ? len : room);
+}
+
+/* Input goes to the guest's console device, which says when it has room. */
+static struct console_sink console_sink(struct vm *vm, struct console *console)
+{
+	vm->serial.rx_room = console_room;
+	vm->serial.rx_room_ctx = console;
+	return (struct console_sink){ .receive = serial_sink_receive, .ctx = &vm->serial };
+}
+
 static int start_vcpus(struct vm *vm)
 {
 	for (unsigned int i = 0; i < vm->nvcpus; i++) {
@@ -441,7 +458,7 @@ int vm_run(const struct vm_config *cfg)
 	file_map_close(&initrd);
 	if (setup_vcpus(vm, entry) < 0)
 		goto out;
-	if (console_start(&console, vm, &term) < 0)
+	if (console_start(&console, vm, &term, console_sink(vm, &console)) < 0)
 		goto out;
 	if (start_vcpus(vm) < 0)
 		vm_request_stop(vm, EXIT_HOST, NULL);
