@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
 
 #include "mem/guest_mem.h"
 #include "util/event_loop.h"
@@ -93,8 +94,19 @@ struct virtio_dev {
 	atomic_ulong guest_errors;  /* malformed requests seen (counted, not logged) */
 };
 
+/* Features the core offers on every device unless ops->features_mask
+ * removes them (VERSION_1 is always offered: skiff's devices are modern). */
+#define VIRTIO_DEV_CORE_FEATURES ((1ULL << VIRTIO_F_IN_ORDER) | \
+				  (1ULL << VIRTIO_RING_F_EVENT_IDX) | \
+				  (1ULL << VIRTIO_RING_F_INDIRECT_DESC))
+
 /* Set up d for ops on mem; the transport fills d->transport before the
- * guest runs. 0 or -EINVAL for bad ops. */
+ * guest runs. 0 or -EINVAL for bad ops (no features callback, no queues
+ * or more than VIRTIO_MAX_QUEUES, a queue_max_size that is not a power of
+ * two <= 32768), or -errno from pthread.
+ * Locking: d->lock is recursive. The core holds it around every ops
+ * callback and transport callback, and every public call here takes it,
+ * so a device may call back into the core from its callbacks. */
 int virtio_dev_init(struct virtio_dev *d, const struct virtio_dev_ops *ops,
 		    const struct guest_mem *mem, struct event_loop *loop);
 void virtio_dev_destroy(struct virtio_dev *d);
@@ -132,8 +144,21 @@ void virtio_dev_needs_reset(struct virtio_dev *d);
 
 bool virtio_dev_has_feature(const struct virtio_dev *d, unsigned int bit);
 
+/* The device changed its config space: bump config_generation (spec
+ * 2.5.1, so a driver reading across the change retries) and, once the
+ * driver is up, send a configuration change notification. Any thread. */
+void virtio_dev_config_changed(struct virtio_dev *d);
+
 /* Snapshot of the core state (features, status, queues) plus the device's
- * own blob; see virtio/state.h for the layout. */
+ * own blob; see virtio/state.h for the layout. Save flushes any pending
+ * used entries first and returns 0 or -errno from ops->save (-ENOSPC when
+ * it does not fit). Restore is for a device just initialised with the same
+ * ops: it checks s (-EINVAL: wrong magic/version/device/queue count,
+ * features not offered here, a bad queue size or ring address), resets the
+ * device, applies s, hands the blob to ops->restore and, when s says
+ * DRIVER_OK, restarts the ready queues and calls ops->activate. The next
+ * virtio_dev_signal_queue() always interrupts (what the driver saw is
+ * unknown). */
 struct virtio_dev_state;
 int virtio_dev_save(struct virtio_dev *d, struct virtio_dev_state *s);
 int virtio_dev_restore(struct virtio_dev *d, const struct virtio_dev_state *s);
