@@ -24,7 +24,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZERS   := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_LIB_SRCS := $(LIB_SRCS) $(sort $(wildcard tests/fuzz/support/*.c))
 
-.PHONY: all test unit fuzz run guest deps clean
+.PHONY: all test unit bench fuzz run guest deps clean
 all: $(BUILD)/skiff
 
 $(BUILD)/obj/%.o: %.c
@@ -46,6 +46,17 @@ $(BUILD)/tests/%: tests/unit/%.c $(SUPPORT_OBJS) $(BUILD)/libskiff.a
 	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Itests/unit $< $(SUPPORT_OBJS) $(BUILD)/libskiff.a -o $@ $(TEST_LDLIBS)
 
 unit: $(TESTS)
+
+# Microbenchmarks (bench/README.md): each bench/*.c links libskiff.a.
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCHES    := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libskiff.a
+	@mkdir -p $(dir $@)
+	@echo "  BENCH   $@"
+	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(BUILD)/libskiff.a -o $@ -lm $(LDLIBS)
+
+bench: $(BENCHES)
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(dir $@)

@@ -4,12 +4,21 @@
 #include <string.h>
 #include <sys/mman.h>
 
-static int map_region(struct guest_mem *mem, uint64_t gpa, uint64_t size)
+#include "mem/region_map.h"
+
+int guest_mem_create(struct guest_mem *mem)
 {
-	struct guest_mem_region *r = &mem->regions[mem->nregions];
+	memset(mem, 0, sizeof(*mem));
+	return mem_map_create(&mem->map);
+}
+
+static int map_ram(struct guest_mem *mem, uint64_t gpa, uint64_t size)
+{
+	struct guest_mem_region *g = &mem->regions[mem->nregions];
 	/* MAP_NORESERVE: guest RAM is paid for as the guest touches it. */
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	int r;
 
 	if (p == MAP_FAILED)
 		return -errno;
@@ -21,9 +30,15 @@ static int map_region(struct guest_mem *mem, uint64_t gpa, uint64_t size)
 	 * time), and the guest gets fewer TLB misses. Advice only: ignored
 	 * where THP is off. */
 	madvise(p, size, MADV_HUGEPAGE);
-	r->gpa = gpa;
-	r->size = size;
-	r->hva = p;
+	r = mem_map_add(mem->map, gpa, size, p, GUEST_MEM_RAM, true, &g->id);
+	if (r < 0) {
+		munmap(p, size);
+		return r;
+	}
+	g->gpa = gpa;
+	g->size = size;
+	g->hva = p;
+	g->kind = GUEST_MEM_RAM;
 	mem->nregions++;
 	return 0;
 }
@@ -37,10 +52,13 @@ int guest_mem_init(struct guest_mem *mem, uint64_t ram_size, uint64_t hole_start
 	memset(mem, 0, sizeof(*mem));
 	if (ram_size == 0 || (ram_size & 0xfff) || hole_end < hole_start)
 		return -EINVAL;
+	r = guest_mem_create(mem);
+	if (r < 0)
+		return r;
 	mem->ram_size = ram_size;
-	r = map_region(mem, 0, low);
+	r = map_ram(mem, 0, low);
 	if (r == 0 && ram_size > low)
-		r = map_region(mem, hole_end, ram_size - low);
+		r = map_ram(mem, hole_end, ram_size - low);
 	if (r < 0)
 		guest_mem_destroy(mem);
 	return r;
@@ -48,43 +66,263 @@ int guest_mem_init(struct guest_mem *mem, uint64_t ram_size, uint64_t hole_start
 
 void guest_mem_destroy(struct guest_mem *mem)
 {
-	for (unsigned int i = 0; i < mem->nregions; i++)
-		munmap(mem->regions[i].hva, mem->regions[i].size);
+	mem_map_destroy(mem->map); /* munmaps the RAM it owns */
+	mem->map = NULL;
 	mem->nregions = 0;
+}
+
+/* --- region changes */
+
+int guest_mem_region_add(struct guest_mem *mem, uint64_t gpa, uint64_t size, void *hva,
+			 enum guest_mem_kind kind, uint32_t *id)
+{
+	return mem->map ? mem_map_add(mem->map, gpa, size, hva, kind, false, id) : -EINVAL;
+}
+
+int guest_mem_region_del(struct guest_mem *mem, uint32_t id)
+{
+	return mem->map ? mem_map_del(mem->map, id) : -ENOENT;
+}
+
+int guest_mem_region_move(struct guest_mem *mem, uint32_t id, uint64_t new_gpa)
+{
+	return mem->map ? mem_map_move(mem->map, id, new_gpa) : -ENOENT;
+}
+
+int guest_mem_region_resize(struct guest_mem *mem, uint32_t id, uint64_t new_size)
+{
+	return mem->map ? mem_map_resize(mem->map, id, new_size) : -ENOENT;
+}
+
+int guest_mem_set_max_regions(struct guest_mem *mem, uint32_t max)
+{
+	return mem->map ? mem_map_set_max(mem->map, max) : -EINVAL;
+}
+
+int guest_mem_set_listener(struct guest_mem *mem, const struct guest_mem_listener *l)
+{
+	return mem->map ? mem_map_set_listener(mem->map, l) : -EINVAL;
+}
+
+/* --- lookups */
+
+int guest_mem_find_gpa(const struct guest_mem *mem, uint64_t gpa, struct guest_mem_region *out)
+{
+	struct mem_map *m = mem->map;
+	struct mem_region *r;
+
+	if (!m)
+		return -ENOENT;
+	pthread_rwlock_rdlock(&m->lock);
+	r = mem_map_lookup_gpa(m, gpa);
+	if (r)
+		*out = r->d;
+	pthread_rwlock_unlock(&m->lock);
+	return r ? 0 : -ENOENT;
+}
+
+int guest_mem_region_get(const struct guest_mem *mem, uint32_t id, struct guest_mem_region *out)
+{
+	struct mem_map *m = mem->map;
+	struct mem_region *r;
+
+	if (!m)
+		return -ENOENT;
+	pthread_rwlock_rdlock(&m->lock);
+	r = mem_map_lookup_id(m, id);
+	if (r)
+		*out = r->d;
+	pthread_rwlock_unlock(&m->lock);
+	return r ? 0 : -ENOENT;
+}
+
+int guest_mem_find_hva(const struct guest_mem *mem, const void *hva, uint64_t len,
+		       int (*fn)(const struct guest_mem_region *r, void *ctx), void *ctx)
+{
+	uint64_t start = (uint64_t)(uintptr_t)hva;
+	struct mem_map *m = mem->map;
+	int ret;
+
+	if (len == 0 || start + len < start)
+		return -EINVAL;
+	if (!m)
+		return 0;
+	pthread_rwlock_rdlock(&m->lock);
+	ret = mem_map_walk_hva(m, start, start + len, fn, ctx);
+	pthread_rwlock_unlock(&m->lock);
+	return ret;
+}
+
+struct first_hit {
+	uint64_t hva;
+	uint64_t gpa;
+};
+
+static int take_first(const struct guest_mem_region *r, void *ctx)
+{
+	struct first_hit *h = ctx;
+
+	h->gpa = r->gpa + (h->hva - (uint64_t)(uintptr_t)r->hva);
+	return 1;
+}
+
+int guest_mem_hva_to_gpa(const struct guest_mem *mem, const void *hva, uint64_t *gpa)
+{
+	struct first_hit h = { .hva = (uint64_t)(uintptr_t)hva };
+
+	if (guest_mem_find_hva(mem, hva, 1, take_first, &h) != 1)
+		return -ENOENT;
+	*gpa = h.gpa;
+	return 0;
+}
+
+uint32_t guest_mem_region_count(const struct guest_mem *mem)
+{
+	struct mem_map *m = mem->map;
+	uint32_t n;
+
+	if (!m)
+		return 0;
+	pthread_rwlock_rdlock(&m->lock);
+	n = m->count;
+	pthread_rwlock_unlock(&m->lock);
+	return n;
+}
+
+/* --- access */
+
+/* The region holding all of [gpa, gpa+len) and allowing dir, and the offset
+ * of gpa in it; NULL otherwise. Caller holds the read lock. Written so that
+ * no sum can overflow: offset and len are compared against what is left of
+ * the region. */
+static struct mem_region *lookup_range(struct mem_map *m, uint64_t gpa, uint64_t len,
+				       enum guest_mem_dir dir, uint64_t *off)
+{
+	struct mem_region *r;
+
+	if (len == 0 || (dir & ~GUEST_MEM_RW) || !(dir & GUEST_MEM_RW))
+		return NULL;
+	r = mem_map_lookup_gpa(m, gpa);
+	if (!r || len > r->d.size - (gpa - r->d.gpa))
+		return NULL;
+	if ((dir & GUEST_MEM_WRITE) && r->d.kind == GUEST_MEM_ROM)
+		return NULL;
+	*off = gpa - r->d.gpa;
+	return r;
+}
+
+void *guest_mem_map(const struct guest_mem *mem, uint64_t gpa, uint64_t len,
+		    enum guest_mem_dir dir)
+{
+	struct mem_map *m = mem->map;
+	struct mem_region *r;
+	uint8_t *p = NULL;
+	uint64_t off;
+
+	if (!m)
+		return NULL;
+	pthread_rwlock_rdlock(&m->lock);
+	r = lookup_range(m, gpa, len, dir, &off);
+	if (r)
+		p = r->d.hva + off;
+	pthread_rwlock_unlock(&m->lock);
+	return p;
+}
+
+int guest_mem_unmap(const struct guest_mem *mem, uint64_t gpa, uint64_t len, bool dirty)
+{
+	struct mem_map *m = mem->map;
+	struct mem_region *r;
+	uint64_t off;
+	int ret = -EFAULT;
+
+	/* A read mapping holds nothing: unmapping it is free. */
+	if (!dirty)
+		return 0;
+	if (!m)
+		return -EFAULT;
+	pthread_rwlock_rdlock(&m->lock);
+	r = lookup_range(m, gpa, len, GUEST_MEM_WRITE, &off);
+	if (r)
+		ret = mem_dirty_mark(&r->dirty, r->d.size, off, len);
+	pthread_rwlock_unlock(&m->lock);
+	return ret;
 }
 
 void *guest_mem_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
 {
-	for (unsigned int i = 0; i < mem->nregions; i++) {
-		const struct guest_mem_region *r = &mem->regions[i];
-
-		/* Written so that no sum can overflow: offset and len are both
-		 * compared against what is left of the region. */
-		if (gpa < r->gpa || gpa - r->gpa >= r->size)
-			continue;
-		if (len == 0 || len > r->size - (gpa - r->gpa))
-			return NULL;
-		return r->hva + (gpa - r->gpa);
-	}
-	return NULL;
+	return guest_mem_map(mem, gpa, len, GUEST_MEM_WRITE);
 }
 
 int guest_mem_write(const struct guest_mem *mem, uint64_t gpa, const void *src, size_t len)
 {
-	void *p = guest_mem_ptr(mem, gpa, len);
+	struct mem_map *m = mem->map;
+	struct mem_region *r;
+	uint64_t off;
+	int ret = -EFAULT;
 
-	if (!p)
+	if (!m)
 		return -EFAULT;
-	memcpy(p, src, len);
-	return 0;
+	/* One lookup for copy and dirty mark; the read lock held across the
+	 * copy only delays region changes, never other readers. */
+	pthread_rwlock_rdlock(&m->lock);
+	r = lookup_range(m, gpa, len, GUEST_MEM_WRITE, &off);
+	if (r) {
+		memcpy(r->d.hva + off, src, len);
+		/* A failed bitmap allocation marks the whole region dirty: the
+		 * write itself succeeded. */
+		mem_dirty_mark(&r->dirty, r->d.size, off, len);
+		ret = 0;
+	}
+	pthread_rwlock_unlock(&m->lock);
+	return ret;
 }
 
 int guest_mem_read(const struct guest_mem *mem, uint64_t gpa, void *dst, size_t len)
 {
-	const void *p = guest_mem_ptr(mem, gpa, len);
+	const void *p = guest_mem_map(mem, gpa, len, GUEST_MEM_READ);
 
 	if (!p)
 		return -EFAULT;
 	memcpy(dst, p, len);
 	return 0;
+}
+
+/* --- dirty log */
+
+int guest_mem_dirty_log_enable(struct guest_mem *mem, uint32_t id)
+{
+	struct mem_map *m = mem->map;
+	struct mem_region *r;
+	int ret = -ENOENT;
+
+	if (!m)
+		return -ENOENT;
+	pthread_rwlock_rdlock(&m->lock);
+	r = mem_map_lookup_id(m, id);
+	if (r)
+		ret = mem_dirty_alloc(&r->dirty, r->d.size);
+	pthread_rwlock_unlock(&m->lock);
+	return ret;
+}
+
+long guest_mem_dirty_fetch(const struct guest_mem *mem, uint32_t id, uint64_t *out, size_t nwords)
+{
+	struct mem_map *m = mem->map;
+	struct mem_region *r;
+	long ret = -ENOENT;
+
+	if (!m)
+		return -ENOENT;
+	pthread_rwlock_rdlock(&m->lock);
+	r = mem_map_lookup_id(m, id);
+	if (r)
+		ret = mem_dirty_fetch(&r->dirty, r->d.size, out, nwords);
+	pthread_rwlock_unlock(&m->lock);
+	return ret;
+}
+
+int guest_mem_check(const struct guest_mem *mem)
+{
+	return mem->map ? mem_map_check(mem->map) : 0;
 }

@@ -21,6 +21,7 @@
 #include "util/log.h"
 #include "vmm/console.h"
 #include "vmm/exit_status.h"
+#include "vmm/mem_kvm.h"
 
 void vm_request_stop(struct vm *vm, int status, const char *fmt, ...)
 {
@@ -163,16 +164,13 @@ static int setup_memory(struct vm *vm)
 			  (unsigned long long)(vm->cfg->mem_size >> 20), strerror(-r));
 		return r;
 	}
-	for (unsigned int i = 0; i < vm->mem.nregions; i++) {
-		const struct guest_mem_region *g = &vm->mem.regions[i];
-
-		r = kvm_vm_set_user_memory(vm->fd, i, g->gpa, g->size, g->hva, 0);
-		if (r < 0) {
-			log_error("KVM_SET_USER_MEMORY_REGION (%lluM at %#llx) failed: %s",
-				  (unsigned long long)(g->size >> 20),
-				  (unsigned long long)g->gpa, strerror(-r));
-			return r;
-		}
+	/* Every region, now and later, becomes a KVM memslot through the
+	 * listener (vmm/mem_kvm.h). */
+	r = mem_kvm_attach(&vm->mem, vm->fd);
+	if (r < 0) {
+		log_error("KVM_SET_USER_MEMORY_REGION for %lluM of guest RAM failed: %s",
+			  (unsigned long long)(vm->cfg->mem_size >> 20), strerror(-r));
+		return r;
 	}
 	return 0;
 }
