@@ -22,6 +22,7 @@
 #include "vmm/console.h"
 #include "vmm/exit_status.h"
 #include "vmm/mem_kvm.h"
+#include "vmm/virtio_devices.h"
 
 void vm_request_stop(struct vm *vm, int status, const char *fmt, ...)
 {
@@ -348,8 +349,13 @@ static void teardown(struct vm *vm)
 				vcpu_destroy(&vm->vcpus[i]);
 		free(vm->vcpus);
 	}
+	/* The bus walks its devices to unmap their BARs: before they go. */
 	if (vm->pci.pio)
 		pci_bus_destroy(&vm->pci);
+	if (vm->virtio) {
+		vm_virtio_teardown(vm->virtio);
+		free(vm->virtio);
+	}
 	if (vm->gsi.ops)
 		gsi_router_destroy(&vm->gsi);
 	io_bus_destroy(&vm->pio);
@@ -391,9 +397,20 @@ static size_t serial_sink_receive(void *ctx, const uint8_t *buf, size_t len)
 	return serial_receive(s, buf, len < room ? len : room);
 }
 
+static size_t virtio_sink_receive(void *ctx, const uint8_t *buf, size_t len)
+{
+	return virtio_console_receive(ctx, buf, len);
+}
+
 /* Input goes to the guest's console device, which says when it has room. */
 static struct console_sink console_sink(struct vm *vm, struct console *console)
 {
+	if (vm->virtio->has_console) {
+		vm->virtio->console.rx_room = console_room;
+		vm->virtio->console.rx_room_ctx = console;
+		return (struct console_sink){ .receive = virtio_sink_receive,
+					      .ctx = &vm->virtio->console };
+	}
 	vm->serial.rx_room = console_room;
 	vm->serial.rx_room_ctx = console;
 	return (struct console_sink){ .receive = serial_sink_receive, .ctx = &vm->serial };
@@ -427,13 +444,6 @@ int vm_run(const struct vm_config *cfg)
 	vm->nvcpus = cfg->ncpus;
 	vm->fd = vm->kvm.fd = vm->stop_efd = vm->loop.epfd = -1;
 
-	if (cfg->ndisks || cfg->rng || cfg->console == VM_CONSOLE_VIRTIO) {
-		/* Parsed already so scripts can be written against them; the
-		 * virtio-pci transport that carries them is still being wired. */
-		log_error("%s: virtio devices are not available in this build yet",
-			  cfg->ndisks ? "--disk" : cfg->rng ? "--rng" : "--console virtio");
-		goto out;
-	}
 	if (open_inputs(cfg, &kernel, &initrd) < 0 || check_host_memory(cfg->mem_size) < 0)
 		goto out;
 	block_signals(&term);
@@ -447,6 +457,13 @@ int vm_run(const struct vm_config *cfg)
 		goto out;
 	if (setup_memory(vm) < 0 || setup_devices(vm, STDOUT_FILENO) < 0 || setup_pci(vm) < 0)
 		goto out;
+	vm->virtio = calloc(1, sizeof(*vm->virtio));
+	if (!vm->virtio)
+		goto out;
+	if (vm_virtio_setup(vm, vm->virtio) < 0) {
+		status = EXIT_CONFIG;
+		goto out;
+	}
 	if (load_guest(vm, &kernel, &initrd, &entry) < 0) {
 		status = EXIT_CONFIG;
 		goto out;

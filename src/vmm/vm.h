@@ -19,6 +19,7 @@
 #include "vmm/config.h"
 
 struct vm;
+struct vm_virtio;
 
 struct vcpu {
 	struct vm *vm;
@@ -46,6 +47,7 @@ struct vm {
 
 	struct gsi_router gsi;     /* MSI routes and irqfds (bus/gsi.h) */
 	struct pci_bus pci;        /* bus 0 behind 0xCF8/0xCFC (bus/pci.h) */
+	struct vm_virtio *virtio;  /* virtio devices (vmm/virtio_devices.h) */
 
 	struct vcpu *vcpus;
 	unsigned int nvcpus;

@@ -1,0 +1,223 @@
+#include "devices/virtio_blk.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#define BLK_MAX_CHAIN_SEGS (BLK_SEG_MAX + 2) /* header + data + status */
+
+static struct virtio_blk *to_blk(struct virtio_dev *d)
+{
+	return container_of(d, struct virtio_blk, dev);
+}
+
+static uint64_t blk_features(struct virtio_dev *d)
+{
+	struct virtio_blk *b = to_blk(d);
+	uint64_t f = 1ULL << VIRTIO_BLK_F_SEG_MAX | 1ULL << VIRTIO_BLK_F_BLK_SIZE |
+		     1ULL << VIRTIO_BLK_F_FLUSH;
+
+	if (b->num_queues > 1)
+		f |= 1ULL << VIRTIO_BLK_F_MQ;
+	if (b->disk.io.readonly)
+		f |= 1ULL << VIRTIO_BLK_F_RO; /* the guest sees a read-only disk */
+	else
+		f |= 1ULL << VIRTIO_BLK_F_DISCARD | 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
+	return f;
+}
+
+static void blk_config_read(struct virtio_dev *d, uint32_t off, void *buf, uint32_t len)
+{
+	memcpy(buf, (uint8_t *)&to_blk(d)->config + off, len);
+}
+
+/* Return finished requests at the head of q's order to the driver: in
+ * order, so an in-order batch is never reported before an earlier buffer. */
+static void complete_in_order(struct virtio_blk *b, uint16_t qi)
+{
+	struct virtio_blk_queue *q = &b->queues[qi];
+	struct virtq *vq = &b->dev.queues[qi];
+	bool any = false;
+
+	while (q->count && q->reqs[q->head].done) {
+		struct blk_request *r = &q->reqs[q->head];
+
+		/* Orphans were in flight across a reset: their chain belongs to
+		 * the old ring, so they only free their slot. */
+		if (!r->orphan) {
+			virtq_push(vq, &q->chains[q->head], r->used_len);
+			any = true;
+		}
+		q->head = (uint16_t)((q->head + 1) % VIRTIO_BLK_QUEUE_SIZE);
+		q->count--;
+	}
+	if (any) {
+		virtq_flush(vq);
+		virtio_dev_signal_queue(&b->dev, qi);
+	}
+}
+
+/* Pop and start requests until the ring is empty or we must wait.
+ * Returns -1 when the device was marked DEVICE_NEEDS_RESET. */
+static int fill(struct virtio_blk *b, uint16_t qi)
+{
+	struct virtio_blk_queue *q = &b->queues[qi];
+	struct virtq *vq = &b->dev.queues[qi];
+	struct virtq_seg segs[BLK_MAX_CHAIN_SEGS];
+	struct iovec iov[BLK_MAX_CHAIN_SEGS];
+
+	q->stalled = false;
+	while (q->count < VIRTIO_BLK_QUEUE_SIZE) {
+		uint16_t slot = (uint16_t)((q->head + q->count) % VIRTIO_BLK_QUEUE_SIZE);
+		struct virtq_chain *c = &q->chains[slot];
+		struct blk_request *r = &q->reqs[slot];
+		int n = virtq_pop(vq, segs, BLK_MAX_CHAIN_SEGS, c), s;
+
+		if (n == 0)
+			break;
+		if (n < 0) {
+			virtio_dev_needs_reset(&b->dev);
+			return -1;
+		}
+		for (unsigned int i = 0; i < c->nsegs; i++)
+			iov[i] = (struct iovec){ segs[i].addr, segs[i].len };
+		r->done = false;
+		r->orphan = false;
+		r->queue = qi;
+		s = blk_req_start(&b->disk, r, iov, c->nsegs, c->nreadable);
+		if (s == -EAGAIN) {
+			virtq_unpop(vq, c);
+			q->stalled = true;
+			break;
+		}
+		if (s == -EPROTO) { /* no status byte: nothing can be answered */
+			virtio_dev_needs_reset(&b->dev);
+			return -1;
+		}
+		r->done = s == 1;
+		q->count++;
+	}
+	disk_io_submit(&b->disk.io);
+	return 0;
+}
+
+static void blk_queue_notify(struct virtio_dev *d, uint16_t qi)
+{
+	struct virtio_blk *b = to_blk(d);
+	struct virtq *vq = &d->queues[qi];
+
+	if (qi >= b->num_queues)
+		return;
+	virtq_disable_notify(vq);
+	do {
+		if (fill(b, qi) < 0)
+			return;
+		complete_in_order(b, qi);
+	} while (!b->queues[qi].stalled && virtq_enable_notify(vq));
+}
+
+/* disk_io finished a request (event loop thread). */
+static void request_complete(struct blk_request *r)
+{
+	struct blk_disk *disk = r->disk;
+	struct virtio_blk *b = container_of(disk, struct virtio_blk, disk);
+
+	pthread_mutex_lock(&b->dev.lock);
+	r->done = true;
+	complete_in_order(b, r->queue);
+	if (b->queues[r->queue].stalled && (b->dev.status & VIRTIO_CONFIG_S_DRIVER_OK))
+		blk_queue_notify(&b->dev, r->queue);
+	pthread_mutex_unlock(&b->dev.lock);
+}
+
+static void blk_reset(struct virtio_dev *d)
+{
+	struct virtio_blk *b = to_blk(d);
+
+	/* Disk operations in flight cannot be recalled from io_uring, and their
+	 * request slots stay theirs until they complete: mark them orphans,
+	 * which free their slot without touching the new ring. */
+	for (uint16_t i = 0; i < b->num_queues; i++) {
+		struct virtio_blk_queue *q = &b->queues[i];
+
+		for (uint16_t k = 0; k < q->count; k++)
+			q->reqs[(q->head + k) % VIRTIO_BLK_QUEUE_SIZE].orphan = true;
+		q->stalled = false;
+	}
+}
+
+static const struct virtio_dev_ops blk_ops_template = {
+	.name = "virtio-blk",
+	.device_id = 2, /* VIRTIO_ID_BLOCK */
+	.queue_max_size = VIRTIO_BLK_QUEUE_SIZE,
+	.config_size = sizeof(struct virtio_blk_config),
+	.features = blk_features,
+	.config_read = blk_config_read,
+	.reset = blk_reset,
+	.queue_notify = blk_queue_notify,
+};
+
+int virtio_blk_init(struct virtio_blk *b, const char *path, bool readonly, const char *serial,
+		    uint16_t num_queues, const struct guest_mem *mem, struct event_loop *loop)
+{
+	struct virtio_dev_ops *ops;
+	int r;
+
+	memset(b, 0, sizeof(*b));
+	if (num_queues == 0 || num_queues > VIRTIO_BLK_MAX_QUEUES)
+		return -EINVAL;
+	b->num_queues = num_queues;
+	r = disk_io_open(&b->disk.io, path, readonly, VIRTIO_BLK_QUEUE_SIZE * num_queues, loop);
+	if (r < 0)
+		return r;
+	if (b->disk.io.size % 512) {
+		disk_io_close(&b->disk.io);
+		return -EINVAL;
+	}
+	b->disk.sectors = b->disk.io.size / 512;
+	/* GET_ID gives 20 bytes, NUL-padded and not NUL-terminated when full. */
+	memcpy(b->disk.serial, serial, strnlen(serial, sizeof(b->disk.serial)));
+	for (uint16_t i = 0; i < num_queues; i++) {
+		b->queues[i].reqs = calloc(VIRTIO_BLK_QUEUE_SIZE, sizeof(*b->queues[i].reqs));
+		b->queues[i].chains = calloc(VIRTIO_BLK_QUEUE_SIZE, sizeof(*b->queues[i].chains));
+		if (!b->queues[i].reqs || !b->queues[i].chains) {
+			virtio_blk_destroy(b);
+			return -ENOMEM;
+		}
+		for (unsigned int j = 0; j < VIRTIO_BLK_QUEUE_SIZE; j++)
+			b->queues[i].reqs[j].complete = request_complete;
+	}
+	blk_req_config(&b->disk, num_queues, &b->config);
+	/* The ops carry the queue count, which is per device. */
+	ops = malloc(sizeof(*ops));
+	if (!ops) {
+		virtio_blk_destroy(b);
+		return -ENOMEM;
+	}
+	*ops = blk_ops_template;
+	ops->num_queues = num_queues;
+	r = virtio_dev_init(&b->dev, ops, mem, loop);
+	if (r < 0) {
+		free(ops);
+		virtio_blk_destroy(b);
+	}
+	return r;
+}
+
+void virtio_blk_destroy(struct virtio_blk *b)
+{
+	if (b->dev.ops) {
+		virtio_dev_destroy(&b->dev);
+		free((void *)b->dev.ops);
+		b->dev.ops = NULL;
+	}
+	disk_io_close(&b->disk.io);
+	for (uint16_t i = 0; i < VIRTIO_BLK_MAX_QUEUES; i++) {
+		free(b->queues[i].reqs);
+		free(b->queues[i].chains);
+		b->queues[i].reqs = NULL;
+		b->queues[i].chains = NULL;
+	}
+}
