@@ -197,5 +197,7 @@ int disk_io_reap(struct disk_io *io, bool wait)
 		n++;
 		req->done(req, res);
 	}
+	if (n > 0 && io->reaped)
+		io->reaped(io);
 	return n;
 }

@@ -36,6 +36,9 @@ struct disk_io {
 	int efd;                  /* completions signal this eventfd */
 	struct event_loop *loop;
 	struct event_handler handler;
+	/* Optional: called after disk_io_reap() ran a batch of callbacks, so
+	 * the owner can publish their results together. */
+	void (*reaped)(struct disk_io *io);
 };
 
 /* Open path (O_RDWR, or O_RDONLY when readonly) and set up a ring of depth

@@ -33,13 +33,24 @@ static void blk_config_read(struct virtio_dev *d, uint32_t off, void *buf, uint3
 	memcpy(buf, (uint8_t *)&to_blk(d)->config + off, len);
 }
 
-/* Return finished requests at the head of q's order to the driver: in
- * order, so an in-order batch is never reported before an earlier buffer. */
+/* Publish what was pushed on queue qi and interrupt the driver. */
+static void publish(struct virtio_blk *b, uint16_t qi)
+{
+	if (!b->queues[qi].unflushed)
+		return;
+	b->queues[qi].unflushed = false;
+	virtq_flush(&b->dev.queues[qi]);
+	virtio_dev_signal_queue(&b->dev, qi);
+}
+
+/* Push finished requests at the head of q's order back to the driver: in
+ * order, so an in-order batch is never reported before an earlier buffer.
+ * Publishing waits for the caller (publish()), so that requests finishing
+ * together share one used entry under VIRTIO_F_IN_ORDER and one interrupt. */
 static void complete_in_order(struct virtio_blk *b, uint16_t qi)
 {
 	struct virtio_blk_queue *q = &b->queues[qi];
 	struct virtq *vq = &b->dev.queues[qi];
-	bool any = false;
 
 	while (q->count && q->reqs[q->head].done) {
 		struct blk_request *r = &q->reqs[q->head];
@@ -48,14 +59,10 @@ static void complete_in_order(struct virtio_blk *b, uint16_t qi)
 		 * the old ring, so they only free their slot. */
 		if (!r->orphan) {
 			virtq_push(vq, &q->chains[q->head], r->used_len);
-			any = true;
+			q->unflushed = true;
 		}
 		q->head = (uint16_t)((q->head + 1) % VIRTIO_BLK_QUEUE_SIZE);
 		q->count--;
-	}
-	if (any) {
-		virtq_flush(vq);
-		virtio_dev_signal_queue(&b->dev, qi);
 	}
 }
 
@@ -115,6 +122,7 @@ static void blk_queue_notify(struct virtio_dev *d, uint16_t qi)
 		if (fill(b, qi) < 0)
 			return;
 		complete_in_order(b, qi);
+		publish(b, qi);
 	} while (!b->queues[qi].stalled && virtq_enable_notify(vq));
 }
 
@@ -127,8 +135,21 @@ static void request_complete(struct blk_request *r)
 	pthread_mutex_lock(&b->dev.lock);
 	r->done = true;
 	complete_in_order(b, r->queue);
-	if (b->queues[r->queue].stalled && (b->dev.status & VIRTIO_CONFIG_S_DRIVER_OK))
-		blk_queue_notify(&b->dev, r->queue);
+	pthread_mutex_unlock(&b->dev.lock);
+}
+
+/* A batch of disk completions was handled: publish, and resume queues that
+ * waited for room in the disk's queue. */
+static void requests_reaped(struct disk_io *io)
+{
+	struct virtio_blk *b = container_of(io, struct virtio_blk, disk.io);
+
+	pthread_mutex_lock(&b->dev.lock);
+	for (uint16_t qi = 0; qi < b->num_queues; qi++) {
+		publish(b, qi);
+		if (b->queues[qi].stalled && (b->dev.status & VIRTIO_CONFIG_S_DRIVER_OK))
+			blk_queue_notify(&b->dev, qi);
+	}
 	pthread_mutex_unlock(&b->dev.lock);
 }
 
@@ -145,6 +166,7 @@ static void blk_reset(struct virtio_dev *d)
 		for (uint16_t k = 0; k < q->count; k++)
 			q->reqs[(q->head + k) % VIRTIO_BLK_QUEUE_SIZE].orphan = true;
 		q->stalled = false;
+		q->unflushed = false;
 	}
 }
 
@@ -177,6 +199,7 @@ int virtio_blk_init(struct virtio_blk *b, const char *path, bool readonly, const
 		return -EINVAL;
 	}
 	b->disk.sectors = b->disk.io.size / 512;
+	b->disk.io.reaped = requests_reaped;
 	/* GET_ID gives 20 bytes, NUL-padded and not NUL-terminated when full. */
 	memcpy(b->disk.serial, serial, strnlen(serial, sizeof(b->disk.serial)));
 	for (uint16_t i = 0; i < num_queues; i++) {

@@ -23,6 +23,7 @@ struct virtio_blk_queue {
 	struct virtq_chain *chains; /* the chain of each slot, for virtq_push */
 	uint16_t head, count;       /* oldest in-flight slot, slots in use */
 	bool stalled;               /* the disk queue was full: resume on completion */
+	bool unflushed;             /* pushed, not yet published to the driver */
 };
 
 struct virtio_blk {
