@@ -142,17 +142,19 @@ struct walk {
  * every shorter one does and a binary search finds the longest. */
 static uint32_t mappable_prefix(const struct guest_mem *mem, uint64_t gpa, uint32_t len)
 {
-	uint32_t lo = 0, hi = len;   /* lo maps (or is 0), hi+1.. do not */
+	/* lo maps (or is 0), nothing longer than hi does. 64-bit so that
+	 * hi - lo + 1 cannot wrap for len = 4 GiB - 1. */
+	uint64_t lo = 0, hi = len;
 
 	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo + 1) / 2;
+		uint64_t mid = lo + (hi - lo + 1) / 2;
 
 		if (guest_mem_ptr(mem, gpa, mid))
 			lo = mid;
 		else
 			hi = mid - 1;
 	}
-	return lo;
+	return (uint32_t)lo;
 }
 
 static int add_buffer(struct virtq *vq, struct walk *w, const struct vring_desc *d)
