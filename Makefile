@@ -22,7 +22,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZERS   := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_LIB_SRCS := $(LIB_SRCS) $(sort $(wildcard tests/fuzz/support/*.c))
 
-.PHONY: all test unit fuzz run guest deps clean
+.PHONY: all test unit fuzz bench run guest deps clean
 all: $(BUILD)/skiff
 
 $(BUILD)/obj/%.o: %.c
@@ -44,6 +44,18 @@ $(BUILD)/tests/%: tests/unit/%.c $(SUPPORT_OBJS) $(BUILD)/libskiff.a
 	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Itests/unit $< $(SUPPORT_OBJS) $(BUILD)/libskiff.a -o $@ $(TEST_LDLIBS)
 
 unit: $(TESTS)
+
+# Benchmarks: bench/NAME.c -> $(BUILD)/bench/NAME, linked like a unit test
+# (with the test harness in tests/unit/support) but never run by make test.
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCHES    := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+
+$(BUILD)/bench/%: bench/%.c $(SUPPORT_OBJS) $(BUILD)/libskiff.a
+	@mkdir -p $(dir $@)
+	@echo "  BENCH   $@"
+	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Itests/unit $< $(SUPPORT_OBJS) $(BUILD)/libskiff.a -o $@ $(TEST_LDLIBS)
+
+bench: $(BENCHES)
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(dir $@)
