@@ -4,7 +4,8 @@
  * Request shape: 1 readable descriptor (16-byte header) + 1 writable one
  * (16 bytes), like virtio-blk's header/status or virtio-rng. The driver
  * makes BATCH requests available, notifies only when the device asks
- * (avail_event / NO_NOTIFY), and reaps every used buffer; the device copies
+ * (avail_event / NO_NOTIFY), reaps every used buffer and keeps interrupts
+ * enabled (used_event = next unseen entry); the device copies
  * the header into the writable buffer and completes it. Four variants:
  * IN_ORDER off/on x EVENT_IDX off/on.
  *
@@ -129,6 +130,10 @@ static int run(uint64_t features, uint64_t n, struct result *res)
 		}
 		while (vdrv_get_used(r, &id, &len) > 0)
 			reaped++;
+		/* Interrupts stay on, as Linux's virtqueue_enable_cb() leaves
+		 * them: used_event = the next entry it has not seen (2.7.10). */
+		if (event_idx)
+			vdrv_set_used_event(r, r->last_used);
 		if (virtio_dev_read_status(&e->d) & VIRTIO_CONFIG_S_NEEDS_RESET)
 			return -1;
 	}
