@@ -24,7 +24,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZERS   := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_LIB_SRCS := $(LIB_SRCS) $(sort $(wildcard tests/fuzz/support/*.c))
 
-.PHONY: all test unit bench fuzz run guest deps clean
+.PHONY: all test unit fuzz bench run guest deps clean
 all: $(BUILD)/skiff
 
 $(BUILD)/obj/%.o: %.c
@@ -47,14 +47,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(SUPPORT_OBJS) $(BUILD)/libskiff.a
 
 unit: $(TESTS)
 
-# Microbenchmarks (bench/README.md): each bench/*.c links libskiff.a.
+# Benchmarks: bench/NAME.c -> $(BUILD)/bench/NAME, linked like a unit test
+# (with the test harness in tests/unit/support) but never run by make test.
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCHES    := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libskiff.a
+$(BUILD)/bench/%: bench/%.c $(SUPPORT_OBJS) $(BUILD)/libskiff.a
 	@mkdir -p $(dir $@)
 	@echo "  BENCH   $@"
-	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< $(BUILD)/libskiff.a -o $@ -lm $(LDLIBS)
+	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Itests/unit $< $(SUPPORT_OBJS) $(BUILD)/libskiff.a -o $@ -lm $(TEST_LDLIBS)
 
 bench: $(BENCHES)
 

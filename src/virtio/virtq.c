@@ -119,8 +119,10 @@ static uint16_t *avail_event(struct virtq *vq)
 static void read_desc(const void *src, struct vring_desc *d)
 {
 	memcpy(d, src, sizeof(*d));
-	/* Compiler barrier: later uses must read the copy, never src again. */
-	__asm__ __volatile__("" ::: "memory");
+	/* The copy is an output of this empty asm, so the compiler cannot
+	 * replace later uses of *d by fresh loads from src (no double fetch);
+	 * unlike a "memory" clobber it leaves everything else in registers. */
+	__asm__ __volatile__("" : "+m"(*d));
 	d->addr = le64toh(d->addr);
 	d->len = le32toh(d->len);
 	d->flags = le16toh(d->flags);
@@ -142,17 +144,19 @@ struct walk {
  * every shorter one does and a binary search finds the longest. */
 static uint32_t mappable_prefix(const struct guest_mem *mem, uint64_t gpa, uint32_t len)
 {
-	uint32_t lo = 0, hi = len;   /* lo maps (or is 0), hi+1.. do not */
+	/* lo maps (or is 0), nothing longer than hi does. 64-bit so that
+	 * hi - lo + 1 cannot wrap for len = 4 GiB - 1. */
+	uint64_t lo = 0, hi = len;
 
 	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo + 1) / 2;
+		uint64_t mid = lo + (hi - lo + 1) / 2;
 
 		if (guest_mem_ptr(mem, gpa, mid))
 			lo = mid;
 		else
 			hi = mid - 1;
 	}
-	return lo;
+	return (uint32_t)lo;
 }
 
 static int add_buffer(struct virtq *vq, struct walk *w, const struct vring_desc *d)
