@@ -71,7 +71,7 @@ for f in build/fuzz/fuzz_*; do
 	[ -x "$f" ] || continue
 	name=$(basename "$f")
 	scratch=$(mktemp -d)
-	step "fuzz $name for ${FUZZ_SECONDS:-30}s" "$f" -max_total_time="${FUZZ_SECONDS:-30}" \
+	step "fuzz $name for ${FUZZ_SECONDS:-30}s" timeout 300 "$f" -max_total_time="${FUZZ_SECONDS:-30}" -timeout=10 \
 		-print_final_stats=1 "$scratch" "tests/fuzz/corpus/$name"
 	rm -rf "$scratch"
 done

@@ -182,6 +182,10 @@ int disk_io_reap(struct disk_io *io, bool wait)
 	int n = 0, r;
 
 	if (wait && io->inflight > 0) {
+		/* Waiting for requests the kernel never got would hang. */
+		r = disk_io_submit(io);
+		if (r < 0)
+			return r;
 		do
 			r = io_uring_wait_cqe(&io->ring, &cqe);
 		while (r == -EINTR);

@@ -86,7 +86,7 @@ static int fill(struct virtio_blk *b, uint16_t qi)
 			break;
 		if (n < 0) {
 			virtio_dev_needs_reset(&b->dev);
-			return -1;
+			break;
 		}
 		for (unsigned int i = 0; i < c->nsegs; i++)
 			iov[i] = (struct iovec){ segs[i].addr, segs[i].len };
@@ -101,13 +101,15 @@ static int fill(struct virtio_blk *b, uint16_t qi)
 		}
 		if (s == -EPROTO) { /* no status byte: nothing can be answered */
 			virtio_dev_needs_reset(&b->dev);
-			return -1;
+			break;
 		}
 		r->done = s == 1;
 		q->count++;
 	}
+	/* Whatever was queued goes to the kernel, even when the ring turned
+	 * out malformed further on: those requests must still complete. */
 	disk_io_submit(&b->disk.io);
-	return 0;
+	return (b->dev.status & VIRTIO_CONFIG_S_NEEDS_RESET) ? -1 : 0;
 }
 
 static void blk_queue_notify(struct virtio_dev *d, uint16_t qi)
