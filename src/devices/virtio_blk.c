@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#include "util/container_of.h"
 #define BLK_MAX_CHAIN_SEGS (BLK_SEG_MAX + 2) /* header + data + status */
 
 static struct virtio_blk *to_blk(struct virtio_dev *d)

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#include "util/container_of.h"
 #define RXQ 0 /* receiveq of port 0 (spec 5.3.2) */
 #define TXQ 1 /* transmitq of port 0 */
 #define MAX_SEGS 16

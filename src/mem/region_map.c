@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#include "util/container_of.h"
 
 static struct mem_region *gpa_region(const struct mem_avl_node *n)
 {

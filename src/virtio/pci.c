@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <linux/virtio_pci.h>
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#include "util/container_of.h"
 #define COMMON_SIZE sizeof(struct virtio_pci_common_cfg)
 #define PCI_VENDOR_ID_REDHAT_QUMRANET 0x1af4u
 #define VIRTIO_PCI_DEVICE_ID_BASE     0x1040u /* spec 4.1.2.1 */

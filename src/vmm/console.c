@@ -14,7 +14,7 @@
 #include "vmm/terminal.h"
 #include "vmm/vm.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#include "util/container_of.h"
 
 static void watch_input(struct console *c, int on)
 {
