@@ -233,12 +233,14 @@ int virtio_blk_init(struct virtio_blk *b, const char *path, bool readonly, const
 
 void virtio_blk_destroy(struct virtio_blk *b)
 {
+	/* First: closing waits for in-flight requests, whose completions
+	 * still take the device lock. */
+	disk_io_close(&b->disk.io);
 	if (b->dev.ops) {
 		virtio_dev_destroy(&b->dev);
 		free((void *)b->dev.ops);
 		b->dev.ops = NULL;
 	}
-	disk_io_close(&b->disk.io);
 	for (uint16_t i = 0; i < VIRTIO_BLK_MAX_QUEUES; i++) {
 		free(b->queues[i].reqs);
 		free(b->queues[i].chains);

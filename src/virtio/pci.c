@@ -188,7 +188,9 @@ static void on_kick(struct event_handler *h, uint32_t events)
 		virtio_dev_notify(k->t->dev, k->q);
 }
 
-/* BAR 0 moved: move the queues' ioeventfds with it. */
+/* BAR 0 moved: move the queues' ioeventfds with it. Each queue remembers
+ * its own binding, so one refused assign neither leaves others stale at an
+ * old address nor stops the MMIO fallback for that queue. */
 static void bar_moved(struct pci_dev *pd, void *opaque, unsigned int bar, uint64_t addr,
 		      bool mapped)
 {
@@ -199,14 +201,17 @@ static void bar_moved(struct pci_dev *pd, void *opaque, unsigned int bar, uint64
 	if (bar != 0 || !t->notify.assign)
 		return;
 	for (uint16_t q = 0; q < nq; q++) {
-		uint64_t gpa = addr + VIRTIO_PCI_NOTIFY_OFF + q * VIRTIO_PCI_NOTIFY_MULT;
+		struct virtio_pci_queue_kick *k = &t->kicks[q];
 
-		if (mapped)
-			t->ioeventfd = t->notify.assign(t->notify.ctx, t->kicks[q].efd, gpa, 0) == 0;
-		else if (t->ioeventfd)
-			t->notify.deassign(t->notify.ctx, t->kicks[q].efd, gpa, 0);
+		if (k->assigned) {
+			t->notify.deassign(t->notify.ctx, k->efd, k->gpa, 0);
+			k->assigned = false;
+		}
+		if (mapped) {
+			k->gpa = addr + VIRTIO_PCI_NOTIFY_OFF + q * VIRTIO_PCI_NOTIFY_MULT;
+			k->assigned = t->notify.assign(t->notify.ctx, k->efd, k->gpa, 0) == 0;
+		}
 	}
-	t->bar0 = mapped ? addr : 0;
 }
 
 static const struct pci_dev_ops dev_ops = { .bar_moved = bar_moved };

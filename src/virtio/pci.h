@@ -15,6 +15,7 @@
 #define SKIFF_VIRTIO_PCI_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bus/msix.h"
@@ -34,6 +35,8 @@ struct virtio_pci_queue_kick {
 	struct virtio_pci *t;
 	uint16_t q;
 	int efd;
+	bool assigned;                      /* bound as an ioeventfd at gpa */
+	uint64_t gpa;
 };
 
 struct virtio_pci {
@@ -43,8 +46,6 @@ struct virtio_pci {
 	struct event_loop *loop;
 	struct virtio_pci_notify_ops notify;
 	uint16_t config_vector;             /* msix_config */
-	uint64_t bar0;                      /* where BAR 0 is mapped, 0 if not */
-	bool ioeventfd;                     /* kicks bypass the MMIO handler */
 	struct virtio_pci_queue_kick kicks[VIRTIO_MAX_QUEUES];
 	uint8_t cfg_cap_off;                /* VIRTIO_PCI_CAP_PCI_CFG offset */
 	atomic_ulong guest_errors;          /* writes the spec forbids, counted */
