@@ -24,7 +24,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZERS   := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_LIB_SRCS := $(LIB_SRCS) $(sort $(wildcard tests/fuzz/support/*.c))
 
-.PHONY: all test unit fuzz bench run guest deps clean
+.PHONY: all test unit fuzz tools bench run guest deps clean
 all: $(BUILD)/skiff
 
 $(BUILD)/obj/%.o: %.c
@@ -66,6 +66,19 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
 		$< $(FUZZ_LIB_SRCS) -o $@ -luring -lpthread
 
 fuzz: $(FUZZERS)
+
+# Static test programs that run inside the guest (packed into its initrd by
+# guest/pack-test-initrd) or on the sandbox host: tests/integration/tools/NAME.c
+# -> build/guest-tools/NAME. Static, so the busybox guest needs no libc.
+TOOL_SRCS := $(sort $(wildcard tests/integration/tools/*.c))
+TOOLS     := $(TOOL_SRCS:tests/integration/tools/%.c=build/guest-tools/%)
+
+build/guest-tools/%: tests/integration/tools/%.c
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	@$(CC) -std=gnu11 $(WARN) -O2 -static $< -o $@
+
+tools: $(TOOLS)
 
 # The whole suite: dependencies, gcc + clang -Werror builds, unit tests
 # (plain and under ASan/UBSan), the guest, and the KVM integration tests in

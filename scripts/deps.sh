@@ -4,7 +4,8 @@
 set -euo pipefail
 
 PACKAGES=(build-essential clang libcmocka-dev liburing-dev libseccomp-dev
-	  qemu-system-x86 busybox-static cpio xz-utils kmod valgrind gzip)
+	  qemu-system-x86 busybox-static cpio xz-utils kmod valgrind gzip
+	  iproute2)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

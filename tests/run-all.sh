@@ -57,6 +57,7 @@ step "build with gcc -Werror" make -j"$JOBS" all unit
 step "build with clang -Werror" make -j"$JOBS" CC=clang BUILD=build/clang all unit
 step "build with ASan+UBSan" make -j"$JOBS" BUILD=build/asan EXTRA_CFLAGS="$SAN" all unit
 step "guest image built" bash guest/build.sh
+step "build guest test tools (static)" make -j"$JOBS" tools
 step "build fuzz targets (clang libFuzzer)" make -j"$JOBS" fuzz
 
 for t in build/tests/test_*; do

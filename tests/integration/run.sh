@@ -18,11 +18,13 @@ ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1: $2"; }
 
 # boot NAME SCRIPT [skiff options...]: run the guest with SCRIPT as
-# /test.sh; sets $out (console), $err (stderr), $rc, $secs.
+# /test.sh (and the files named in $GUEST_FILES in its /bin); sets $out
+# (console), $err (stderr), $rc, $secs.
 boot() {
 	local name=$1 script=$2 img=$work/$1.img start
 	shift 2
-	guest/pack-test-initrd "tests/integration/guest/$script" "$img"
+	# shellcheck disable=SC2086 # a list of paths
+	guest/pack-test-initrd "tests/integration/guest/$script" "$img" ${GUEST_FILES:-}
 	start=$(date +%s)
 	timeout "$BOOT_TIMEOUT" "$SKIFF" run --kernel "$KERNEL" --initrd "$img" "$@" \
 		</dev/null >"$work/$name.out" 2>"$work/$name.err"
@@ -185,7 +187,18 @@ section_devices() {
 	fi
 }
 
+# More sections live one per file in sections/ (net, vsock...); each
+# defines section_NAME and appends NAME to SECTIONS. They may use boot,
+# value, check, ok, not_ok, $work and $SKIFF from this file, and the static
+# programs in build/guest-tools/.
+SECTIONS=(boot tiny devices)
+TOOLS=build/guest-tools
+for f in tests/integration/sections/*.sh; do
+	[ -f "$f" ] || continue
+	# shellcheck source=/dev/null
+	. "$f"
+done
 # ONLY="devices" (etc.) runs some sections, for debugging.
-for section in ${ONLY:-boot tiny devices}; do
+for section in ${ONLY:-${SECTIONS[*]}}; do
 	"section_$section"
 done
