@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/net_options.h"
 #include "util/log.h"
 
 #define MIN_MEM (16ULL << 20)  /* below this a Linux guest cannot boot */
@@ -103,6 +104,7 @@ void cli_print_usage(void *stream)
 		"usage: skiff run --kernel PATH [--initrd PATH] [--cmdline STR]\n"
 		"                 [--cpus N] [--memory SIZE] [--disk path=IMG[,readonly=on][,serial=ID]]...\n"
 		"                 [--console serial|virtio] [--rng]\n"
+		"                 [--net tap=NAME[,mac=MAC][,queues=N][,vhost=on|off][,mtu=N][,LIMITS]]...\n"
 		"  --kernel PATH   x86-64 Linux bzImage (64-bit boot protocol)\n"
 		"  --initrd PATH   initial ramdisk\n"
 		"  --cmdline STR   kernel command line (default \"%s\")\n"
@@ -110,8 +112,11 @@ void cli_print_usage(void *stream)
 		"  --memory SIZE   guest RAM, e.g. 256M or 2G (default 512M)\n"
 		"  --disk ...      a virtio-blk disk on a raw image (repeatable, up to %d)\n"
 		"  --console KIND  guest console: serial (ttyS0, default) or virtio (hvc0)\n"
-		"  --rng           a virtio-rng device fed from getrandom(2)\n",
-		VM_CONFIG_DEFAULT_CMDLINE, VM_CONFIG_MAX_CPUS, VM_CONFIG_MAX_DISKS);
+		"  --rng           a virtio-rng device fed from getrandom(2)\n"
+		"  --net ...       a virtio-net device on a tap (repeatable, up to %d); LIMITS:\n"
+		"                  {rx,tx}_bw=SIZE/s, {rx,tx}_bw_burst=SIZE, {rx,tx}_pps=N, {rx,tx}_pps_burst=N\n",
+		VM_CONFIG_DEFAULT_CMDLINE, VM_CONFIG_MAX_CPUS, VM_CONFIG_MAX_DISKS,
+		VM_CONFIG_MAX_NETS);
 }
 
 static int parse_memory(const char *arg, uint64_t *out)
@@ -145,6 +150,7 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 		{ "disk", required_argument, NULL, 'd' },
 		{ "console", required_argument, NULL, 'C' },
 		{ "rng", no_argument, NULL, 'r' },
+		{ "net", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -186,6 +192,15 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 			}
 			break;
 		case 'r': cfg->rng = 1; break;
+		case 'N':
+			if (cfg->nnets == VM_CONFIG_MAX_NETS) {
+				log_error("--net: at most %d network devices", VM_CONFIG_MAX_NETS);
+				return -EINVAL;
+			}
+			if (cli_parse_net(optarg, &cfg->nets[cfg->nnets]) < 0)
+				return -EINVAL;
+			cfg->nnets++;
+			break;
 		case 'n':
 			if (cli_parse_uint(optarg, 1, VM_CONFIG_MAX_CPUS, &n) < 0) {
 				log_error("--cpus '%s': must be a whole number from 1 to %d",
@@ -216,6 +231,15 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 	if (!cfg->kernel_path) {
 		log_error("--kernel: required");
 		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < cfg->nnets; i++) {
+		if (cli_check_net(&cfg->nets[i], cfg->ncpus) < 0)
+			return -EINVAL;
+		for (unsigned int j = 0; j < i; j++)
+			if (!strcmp(cfg->nets[i].tap, cfg->nets[j].tap)) {
+				log_error("--net tap=%s: given twice", cfg->nets[i].tap);
+				return -EINVAL;
+			}
 	}
 	if (!cfg->cmdline_given && cfg->console == VM_CONSOLE_VIRTIO)
 		cfg->cmdline = VM_CONFIG_VIRTIO_CONSOLE_CMDLINE;

@@ -26,6 +26,13 @@ int event_loop_add(struct event_loop *loop, int fd, uint32_t events, struct even
 	return epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+int event_loop_mod(struct event_loop *loop, int fd, uint32_t events, struct event_handler *h)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = h };
+
+	return epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+}
+
 int event_loop_del(struct event_loop *loop, int fd)
 {
 	return epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;

@@ -20,6 +20,8 @@ void event_loop_destroy(struct event_loop *loop);
 /* Watch fd for events (EPOLLIN...), calling h->fn; h must outlive the
  * registration. 0 or -errno. */
 int event_loop_add(struct event_loop *loop, int fd, uint32_t events, struct event_handler *h);
+/* Change what fd (already added) is watched for. 0 or -errno. */
+int event_loop_mod(struct event_loop *loop, int fd, uint32_t events, struct event_handler *h);
 int event_loop_del(struct event_loop *loop, int fd);
 /* Wait up to timeout_ms (-1: forever) and run the handlers of what fired.
  * Returns how many ran, or -errno (-EINTR is retried inside). */

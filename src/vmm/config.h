@@ -22,6 +22,33 @@ struct vm_disk_config {
 	char serial[VM_CONFIG_SERIAL_MAX + 1]; /* "" = derived from the index */
 };
 
+#define VM_CONFIG_MAX_NETS 8
+#define VM_CONFIG_NET_MAX_QUEUES 16   /* rx/tx queue pairs per device */
+#define VM_CONFIG_IFNAME_MAX 15       /* IFNAMSIZ - 1 */
+
+enum vm_net_vhost {
+	VM_NET_VHOST_AUTO,         /* vhost-net when it works, else userspace (one line) */
+	VM_NET_VHOST_ON,           /* vhost-net or fail */
+	VM_NET_VHOST_OFF,          /* userspace datapath */
+};
+
+/* One direction's rate limit (Firecracker's rate_limiter): bytes/s and
+ * packets/s, each with a one-time burst on top; 0 = unlimited. */
+struct vm_net_limit {
+	uint64_t bw, bw_burst;     /* bytes per second, one-time extra bytes */
+	uint64_t pps, pps_burst;   /* frames per second, one-time extra frames */
+};
+
+struct vm_net_config {
+	char tap[VM_CONFIG_IFNAME_MAX + 1];
+	uint8_t mac[6];
+	int mac_given;             /* else derived from tap name and index */
+	unsigned int queues;       /* queue pairs, 1..VM_CONFIG_NET_MAX_QUEUES, <= ncpus */
+	enum vm_net_vhost vhost;
+	unsigned int mtu;          /* 0: not offered (the guest uses 1500) */
+	struct vm_net_limit rx, tx;
+};
+
 enum vm_console {
 	VM_CONSOLE_SERIAL,         /* 16550A on COM1: ttyS0 */
 	VM_CONSOLE_VIRTIO,         /* virtio-console: hvc0 */
@@ -36,6 +63,8 @@ struct vm_config {
 	struct vm_disk_config disks[VM_CONFIG_MAX_DISKS];
 	unsigned int ndisks;
 	enum vm_console console;
+	struct vm_net_config nets[VM_CONFIG_MAX_NETS];
+	unsigned int nnets;
 	int rng;                   /* virtio-rng present */
 	int cmdline_given;         /* --cmdline was passed (else the default follows --console) */
 };

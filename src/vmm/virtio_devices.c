@@ -75,9 +75,73 @@ static int setup_disks(struct vm *vm, struct vm_virtio *v)
 	return 0;
 }
 
+static int tap_set_offload(void *ctx, unsigned int flags)
+{
+	return net_tap_set_offload(ctx, flags);
+}
+
+static int tap_enable_queue(void *ctx, unsigned int pair, bool enable)
+{
+	return net_tap_enable_queue(ctx, pair, enable);
+}
+
+static void net_limit(struct virtio_net_limit *to, const struct vm_net_limit *from)
+{
+	*to = (struct virtio_net_limit){ .bw = from->bw, .bw_burst = from->bw_burst,
+					 .pps = from->pps, .pps_burst = from->pps_burst };
+}
+
+/* --net: one virtio-net device per tap, its queue pairs on the tap's
+ * queues; the default MAC is derived from the tap name and the index. */
+static int setup_nets(struct vm *vm, struct vm_virtio *v)
+{
+	const struct vm_config *cfg = vm->cfg;
+
+	for (unsigned int i = 0; i < cfg->nnets; i++) {
+		const struct vm_net_config *nc = &cfg->nets[i];
+		struct net_tap *tap = &v->net_tap[i];
+		struct virtio_net_params p = { .pairs = nc->queues, .mtu = nc->mtu };
+		char what[64];
+		int r;
+
+		snprintf(what, sizeof(what), "--net tap=%s", nc->tap);
+		r = net_tap_open(tap, nc->tap, nc->queues, what);
+		if (r < 0)
+			return r;
+		v->nnet = i + 1;
+		p.name = what;
+		p.fds = tap->fds;
+		p.csum_tso = tap->offload_tso;
+		p.ufo = tap->offload_ufo;
+		p.backend = (struct virtio_net_backend){ .set_offload = tap_set_offload,
+							 .enable_queue = tap_enable_queue,
+							 .ctx = tap };
+		net_limit(&p.rx, &nc->rx);
+		net_limit(&p.tx, &nc->tx);
+		if (nc->mac_given)
+			memcpy(p.mac, nc->mac, 6);
+		else
+			virtio_net_default_mac(nc->tap, i, p.mac);
+		r = virtio_net_init(&v->net[i], &p, &vm->mem, &vm->loop);
+		if (r < 0) {
+			log_error("%s: %s", what, strerror(-r));
+			net_tap_close(tap);
+			v->nnet = i;
+			return r;
+		}
+		r = plug(vm, &v->net_pci[i], &v->net[i].dev, "--net");
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int vm_virtio_setup(struct vm *vm, struct vm_virtio *v)
 {
 	int r = setup_disks(vm, v);
+
+	if (r == 0)
+		r = setup_nets(vm, v);
 
 	if (r == 0 && vm->cfg->rng) {
 		r = virtio_rng_create(&vm->mem, &vm->loop, &v->rng);
@@ -109,6 +173,12 @@ void vm_virtio_teardown(struct vm_virtio *v)
 		if (v->rng_pci.dev)
 			virtio_pci_destroy(&v->rng_pci);
 		virtio_rng_destroy(v->rng);
+	}
+	for (unsigned int i = 0; i < v->nnet; i++) {
+		if (v->net_pci[i].dev)
+			virtio_pci_destroy(&v->net_pci[i]);
+		virtio_net_destroy(&v->net[i]);
+		net_tap_close(&v->net_tap[i]);
 	}
 	if (v->has_console) {
 		if (v->console_pci.dev)

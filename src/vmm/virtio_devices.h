@@ -1,5 +1,5 @@
 /* virtio_devices: the VM's virtio devices, built from its configuration
- * (--disk, --rng, --console virtio), each behind its own virtio-pci
+ * (--disk, --rng, --console virtio, --net), each behind its own virtio-pci
  * function on bus 0, with queue kicks bound to KVM ioeventfds. */
 #ifndef SKIFF_VMM_VIRTIO_DEVICES_H
 #define SKIFF_VMM_VIRTIO_DEVICES_H
@@ -7,7 +7,9 @@
 #include <stdbool.h>
 
 #include "devices/virtio_blk.h"
+#include "devices/net_tap.h"
 #include "devices/virtio_console.h"
+#include "devices/virtio_net.h"
 #include "devices/virtio_rng.h"
 #include "virtio/pci.h"
 #include "vmm/config.h"
@@ -23,6 +25,10 @@ struct vm_virtio {
 	bool has_console;
 	struct virtio_console console;
 	struct virtio_pci console_pci;
+	struct virtio_net net[VM_CONFIG_MAX_NETS];
+	struct virtio_pci net_pci[VM_CONFIG_MAX_NETS];
+	struct net_tap net_tap[VM_CONFIG_MAX_NETS];
+	unsigned int nnet;
 };
 
 /* Create the devices cfg asks for and plug them into vm->pci. Returns 0, or

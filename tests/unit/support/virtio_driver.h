@@ -18,7 +18,7 @@
 
 #define VDRV_RAM   (16u << 20)
 #define VDRV_HEAP  (4u << 20)
-#define VDRV_MAX_QUEUES 4
+#define VDRV_MAX_QUEUES 8
 #define VDRV_RING_MAX 1024            /* largest ring the harness drives */
 #define VDRV_RINGS 0x100000u          /* queue q's rings at VDRV_RINGS + q * 64 KiB */
 
