@@ -475,7 +475,8 @@ static uint8_t ctrl(struct fx *f, uint16_t q, uint8_t class, uint8_t cmd, const 
 
 	hp[0] = class;
 	hp[1] = cmd;
-	memcpy(hp + 2, data, len);
+	if (len)
+		memcpy(hp + 2, data, len);
 	*ap = 0xaa;
 	head = vdrv_add(&f->v.rings[q], b, 2, false);
 	vdrv_publish(&f->v.rings[q], (uint16_t)head);
