@@ -47,7 +47,7 @@ uint16_t net_ctrlq(const struct virtio_net *n)
 
 bool net_userspace_live(const struct virtio_net *n)
 {
-	return !n->vhost && (n->dev.status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	return !n->vhost_on && (n->dev.status & VIRTIO_CONFIG_S_DRIVER_OK) &&
 	       !(n->dev.status & VIRTIO_CONFIG_S_NEEDS_RESET);
 }
 

@@ -108,6 +108,7 @@ struct virtio_net {
 	int (*vhost_start)(struct virtio_net *n);
 	void (*vhost_stop)(struct virtio_net *n);
 	void *vhost;
+	bool vhost_on;             /* vhost serves the rx/tx queues now */
 	struct virtio_net_stats stats;
 };
 

@@ -91,6 +91,33 @@ static void net_limit(struct virtio_net_limit *to, const struct vm_net_limit *fr
 					 .pps = from->pps, .pps_burst = from->pps_burst };
 }
 
+static bool net_limited(const struct vm_net_limit *l)
+{
+	return l->bw || l->pps;
+}
+
+/* vhost=on: vhost-net or nothing; the default: vhost-net unless it is
+ * missing or refuses (said once) or a rate limit needs the userspace
+ * datapath; vhost=off: userspace. v->pairs stays 0 for userspace. */
+static int setup_vhost(const struct vm_net_config *nc, struct net_vhost *v, const char *what)
+{
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	if (nc->vhost == VM_NET_VHOST_OFF || net_limited(&nc->rx) || net_limited(&nc->tx))
+		return 0;
+	r = net_vhost_open(v, nc->queues, nc->vhost == VM_NET_VHOST_ON);
+	if (r == 0)
+		return 0;
+	if (nc->vhost == VM_NET_VHOST_ON) {
+		log_error("%s,vhost=on: /dev/vhost-net: %s", what, strerror(-r));
+		return r;
+	}
+	log_error("%s: /dev/vhost-net: %s; using the userspace datapath", what, strerror(-r));
+	memset(v, 0, sizeof(*v));
+	return 0;
+}
+
 /* --net: one virtio-net device per tap, its queue pairs on the tap's
  * queues; the default MAC is derived from the tap name and the index. */
 static int setup_nets(struct vm *vm, struct vm_virtio *v)
@@ -122,13 +149,23 @@ static int setup_nets(struct vm *vm, struct vm_virtio *v)
 			memcpy(p.mac, nc->mac, 6);
 		else
 			virtio_net_default_mac(nc->tap, i, p.mac);
-		r = virtio_net_init(&v->net[i], &p, &vm->mem, &vm->loop);
+		r = setup_vhost(nc, &v->net_vhost[i], what);
 		if (r < 0) {
-			log_error("%s: %s", what, strerror(-r));
 			net_tap_close(tap);
 			v->nnet = i;
 			return r;
 		}
+		p.vhost_features = v->net_vhost[i].features;
+		r = virtio_net_init(&v->net[i], &p, &vm->mem, &vm->loop);
+		if (r < 0) {
+			log_error("%s: %s", what, strerror(-r));
+			net_vhost_close(&v->net_vhost[i]);
+			net_tap_close(tap);
+			v->nnet = i;
+			return r;
+		}
+		if (v->net_vhost[i].pairs)
+			net_vhost_attach(&v->net_vhost[i], &v->net[i]);
 		r = plug(vm, &v->net_pci[i], &v->net[i].dev, "--net");
 		if (r < 0)
 			return r;
@@ -178,6 +215,7 @@ void vm_virtio_teardown(struct vm_virtio *v)
 		if (v->net_pci[i].dev)
 			virtio_pci_destroy(&v->net_pci[i]);
 		virtio_net_destroy(&v->net[i]);
+		net_vhost_close(&v->net_vhost[i]);
 		net_tap_close(&v->net_tap[i]);
 	}
 	if (v->has_console) {

@@ -8,6 +8,7 @@
 
 #include "devices/virtio_blk.h"
 #include "devices/net_tap.h"
+#include "devices/net_vhost.h"
 #include "devices/virtio_console.h"
 #include "devices/virtio_net.h"
 #include "devices/virtio_rng.h"
@@ -28,6 +29,7 @@ struct vm_virtio {
 	struct virtio_net net[VM_CONFIG_MAX_NETS];
 	struct virtio_pci net_pci[VM_CONFIG_MAX_NETS];
 	struct net_tap net_tap[VM_CONFIG_MAX_NETS];
+	struct net_vhost net_vhost[VM_CONFIG_MAX_NETS];
 	unsigned int nnet;
 };
 

@@ -37,7 +37,10 @@ net_boot() {
 		"$@" </dev/null >"$work/$name.out" 2>"$work/$name.err" &
 	pid=$!
 	net_ping=fail
+	net_vhost_thread=no
 	while kill -0 "$pid" 2>/dev/null; do
+		# vhost-net runs a kernel worker named after its owner's pid.
+		grep -qx "vhost-$pid" /proc/[0-9]*/comm 2>/dev/null && net_vhost_thread=yes
 		if [ "$net_ping" = fail ] && grep -q '^NET_READY' "$work/$name.out"; then
 			busybox ping -c 3 -W 5 10.0.2.15 >/dev/null 2>&1 && net_ping=ok
 		fi
@@ -124,6 +127,24 @@ section_net() {
 	if [[ "$mac" =~ ^[0-9a-f][26ae]: ]]; then ok "virtio-net: default MAC $mac is locally administered unicast"
 	else not_ok "virtio-net: default MAC is locally administered unicast" "'$mac'"; fi
 	net_check_streams net-mq "virtio-net 2 queues, 2 vCPUs" 2
+
+	# The offloaded datapath: vhost-net on one pair, then on two.
+	net_tap_up
+	net_boot net-vhost 1 0 --net tap=$NET_TAP,vhost=on
+	if [ "$rc" -eq 0 ] && [ "$net_vhost_thread" = yes ] && [ -z "$err" ]; then
+		ok "virtio-net vhost=on: vhost-net serves the queues, no complaint, clean exit"
+	else
+		not_ok "virtio-net vhost=on: vhost-net serves the queues, no complaint, clean exit" "status $rc, vhost worker: $net_vhost_thread: $err"
+	fi
+	check "virtio-net vhost=on: guest pings the host" PING_HOST ok
+	if [ "$net_ping" = ok ]; then ok "virtio-net vhost=on: host pings the guest"
+	else not_ok "virtio-net vhost=on: host pings the guest" "no reply from 10.0.2.15"; fi
+	net_check_streams net-vhost "virtio-net vhost=on" 1
+
+	net_tap_up multi_queue
+	net_boot net-vhost-mq 2 0 --cpus 2 --net tap=$NET_TAP,queues=2,vhost=on
+	check "virtio-net vhost=on, 2 queues: the guest uses 2 rx queues" NET_RXQ 2
+	net_check_streams net-vhost-mq "virtio-net vhost=on, 2 queues, 2 vCPUs" 2
 	ip link del "$NET_TAP" 2>/dev/null
 	echo "# net section: $(( $(date +%s) - t0 ))s"
 }
