@@ -51,3 +51,16 @@ expect "unknown option" "--frobnicate" -- --kernel "$KERNEL" --frobnicate
 expect "no kernel" "--kernel" -- --cpus 1
 expect "command line longer than the kernel takes" "--cmdline" -- --kernel "$KERNEL" \
 	--cmdline "$(head -c 5000 /dev/zero | tr '\0' a)"
+# --net (issue 4): syntax and ranges, checked before any tap is opened.
+expect "--net without tap=" "--net" -- --kernel "$KERNEL" --net mac=52:54:00:00:00:01
+expect "--net tap name too long" "--net" -- --kernel "$KERNEL" --net tap=0123456789abcdef
+expect "--net multicast mac" "--net" -- --kernel "$KERNEL" --net tap=t0,mac=01:00:5e:00:00:01
+expect "--net malformed mac" "--net" -- --kernel "$KERNEL" --net tap=t0,mac=52:54:00
+expect "--net queues=0" "--net" -- --kernel "$KERNEL" --net tap=t0,queues=0
+expect "--net more queues than vCPUs" "queues=2" -- --kernel "$KERNEL" --net tap=t0,queues=2
+expect "--net vhost=maybe" "--net" -- --kernel "$KERNEL" --net tap=t0,vhost=maybe
+expect "--net mtu=10" "--net" -- --kernel "$KERNEL" --net tap=t0,mtu=10
+expect "--net rate garbage" "--net" -- --kernel "$KERNEL" --net tap=t0,rx_bw=lots
+expect "--net vhost=on with a rate limit" "vhost=on" -- --kernel "$KERNEL" --net tap=t0,vhost=on,tx_pps=100
+expect "--net burst without a rate" "--net" -- --kernel "$KERNEL" --net tap=t0,tx_bw_burst=1M
+expect "--net the same tap twice" "twice" -- --kernel "$KERNEL" --net tap=t0 --net tap=t0

@@ -184,6 +184,63 @@ static void disks_rejected(void **state)
 	assert_non_null(strstr(err, "--console"));
 }
 
+static void nets_accepted(void **state)
+{
+	struct vm_config cfg;
+	char err[1024];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){
+		"--kernel", "k", "--cpus", "2", "--net", "tap=skt0",
+		"--net", "tap=skt1,mac=52:54:00:ab:cd:EF,queues=2,vhost=off,mtu=9000,rx_bw=10M,"
+		"rx_bw_burst=1M,rx_pps=1000,tx_pps=5,tx_pps_burst=2,tx_bw=1G", NULL }), 0);
+	assert_int_equal(cfg.nnets, 2);
+	assert_string_equal(cfg.nets[0].tap, "skt0");
+	assert_int_equal(cfg.nets[0].queues, 1);
+	assert_int_equal(cfg.nets[0].vhost, VM_NET_VHOST_AUTO);
+	assert_int_equal(cfg.nets[0].mac_given, 0);
+	assert_int_equal(cfg.nets[0].mtu, 0);
+	assert_int_equal(cfg.nets[1].mac_given, 1);
+	assert_int_equal(cfg.nets[1].mac[5], 0xef);
+	assert_int_equal(cfg.nets[1].queues, 2);
+	assert_int_equal(cfg.nets[1].vhost, VM_NET_VHOST_OFF);
+	assert_int_equal(cfg.nets[1].mtu, 9000);
+	assert_int_equal(cfg.nets[1].rx.bw, 10 << 20);
+	assert_int_equal(cfg.nets[1].rx.bw_burst, 1 << 20);
+	assert_int_equal(cfg.nets[1].rx.pps, 1000);
+	assert_int_equal(cfg.nets[1].tx.pps, 5);
+	assert_int_equal(cfg.nets[1].tx.pps_burst, 2);
+	assert_int_equal(cfg.nets[1].tx.bw, 1 << 30);
+}
+
+static void nets_rejected(void **state)
+{
+	static const char *bad[] = {
+		"", "mac=52:54:00:00:00:01", "tap=", "tap=0123456789abcdef", "tap=a/b",
+		"tap=t,mac=01:00:5e:00:00:01", "tap=t,mac=52:54:00:00:00", "tap=t,mac=zz:54:00:00:00:01",
+		"tap=t,queues=0", "tap=t,queues=17", "tap=t,vhost=maybe", "tap=t,mtu=10",
+		"tap=t,mtu=70000", "tap=t,rx_bw=lots", "tap=t,tx_pps=-1", "tap=t,bogus=1", "tap=t,vhost",
+		"tap=t,queues=2", /* more than --cpus 1 */
+		"tap=t,vhost=on,tx_bw=1M", "tap=t,rx_bw_burst=1M",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct vm_config cfg;
+		char err[1024];
+
+		assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){
+			"--kernel", "k", "--net", bad[i], NULL }), -EINVAL);
+		assert_non_null(strstr(err, "--net"));
+		assert_null(strchr(strchr(err, '\n') + 1, '\n'));
+	}
+	struct vm_config cfg;
+	char err[1024];
+
+	assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){
+		"--kernel", "k", "--net", "tap=a", "--net", "tap=a", NULL }), -EINVAL);
+	assert_non_null(strstr(err, "twice"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +251,8 @@ int main(void)
 		cmocka_unit_test(run_rejects_naming_option),
 		cmocka_unit_test(disks_console_rng),
 		cmocka_unit_test(disks_rejected),
+		cmocka_unit_test(nets_accepted),
+		cmocka_unit_test(nets_rejected),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
