@@ -9,7 +9,8 @@
  * frames into the socket, the device copies them into mergeable 2 KiB
  * buffers, the driver reaps and re-posts. Both with EVENT_IDX.
  *
- *   build/bench/net [frames [repeats]]
+ *   build/bench/net [frames [repeats [variant]]]   variant: tx-plain, tx-in_order,
+ *                                                 rx-plain, rx-in_order
  * prints frames/s (median of repeats) per direction and variant. For
  * instructions per frame run it under valgrind --tool=callgrind (see
  * bench/README.md). Most of a frame's cost is the socket system call. */
@@ -128,6 +129,7 @@ int main(int argc, char **argv)
 {
 	uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 0) : 500000;
 	int reps = argc > 2 ? atoi(argv[2]) : 5;
+	const char *only = argc > 3 ? argv[3] : NULL;
 
 	if (reps < 1 || reps > 99)
 		reps = 5;
@@ -136,7 +138,11 @@ int main(int argc, char **argv)
 	for (int tx = 1; tx >= 0; tx--)
 		for (int io = 0; io < 2; io++) {
 			double rate[99], s;
+			char name[32];
 
+			snprintf(name, sizeof(name), "%s-%s", tx ? "tx" : "rx", io ? "in_order" : "plain");
+			if (only && strcmp(only, name))
+				continue;
 			for (int k = 0; k < reps; k++) {
 				if (run(io, tx, n, &s) < 0) {
 					fprintf(stderr, "net bench: run failed\n");

@@ -143,6 +143,10 @@ void net_tx_run(struct virtio_net *n, struct virtio_net_pair *p)
 			virtio_dev_needs_reset(&n->dev);
 			return;
 		}
+		if (s == -EPIPE) {
+			tx_drain(n, vq, q); /* the link is down: give the rest back */
+			return;
+		}
 		if (s == -EAGAIN)
 			p->tx_blocked = true;
 		if (s == -EBUSY)
