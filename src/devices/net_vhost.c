@@ -57,7 +57,9 @@ static void stop_pair(struct virtio_net *n, struct net_vhost *v, unsigned int i)
 
 		set_backend(&v->be[i], k, -1);
 		vhost_backend_stop_queue(&v->be[i], k, &n->dev.queues[q]);
-		virtio_dev_queue_reclaim(&n->dev, q);
+		/* At teardown the transport went first (vm_virtio_teardown). */
+		if (!n->destroying)
+			virtio_dev_queue_reclaim(&n->dev, q);
 	}
 	v->running[i] = false;
 }

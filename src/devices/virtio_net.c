@@ -416,6 +416,7 @@ void virtio_net_destroy(struct virtio_net *n)
 {
 	if (n->dev.ops) {
 		pthread_mutex_lock(&n->dev.lock);
+		n->destroying = true;
 		net_reset(&n->dev);
 		pthread_mutex_unlock(&n->dev.lock);
 		virtio_dev_destroy(&n->dev);

@@ -109,6 +109,7 @@ struct virtio_net {
 	void (*vhost_stop)(struct virtio_net *n);
 	void *vhost;
 	bool vhost_on;             /* vhost serves the rx/tx queues now */
+	bool destroying;           /* the transport may be gone: no reclaim */
 	struct virtio_net_stats stats;
 };
 

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "devices/net_hdr.h"
+#include "devices/net_vhost.h"
 #include "devices/virtio_net.h"
 #include "support/virtio_driver.h"
 
@@ -629,6 +630,36 @@ static void vhost_masks_ring_features(void **state)
 	virtio_net_destroy(&n);
 }
 
+/* A vhost backend that refuses at activation (here: no fd, as when the
+ * transport cannot lend its eventfds): without vhost=on the userspace
+ * datapath serves the queues; with vhost=on the device fails. */
+static void vhost_refusal_falls_back_unless_demanded(void **state)
+{
+	struct fx *f = *state;
+	struct net_vhost v;
+	struct virtio_net_hdr_v1 h = { 0 };
+	uint8_t got[256];
+
+	memset(&v, 0, sizeof(v));
+	v.pairs = 1;
+	v.be[0].fd = -1;
+	v.be[0].features = ~0ULL;
+	net_vhost_attach(&v, &f->n);
+	up(f, all_features(f) & ~F(VIRTIO_F_IN_ORDER));
+	assert_false(f->n.vhost_on);
+	post_tx(f, 1, &h, 60, 3, 0);
+	vdrv_kick(&f->v, 1);
+	assert_int_equal(recv(f->sock[0][1], got, sizeof(got), 0), NET_HDR_LEN + 60);
+
+	v.demanded = true;
+	vdrv_bring_up(&f->v, all_features(f) & ~F(VIRTIO_F_IN_ORDER), QSZ);
+	assert_true(needs_reset(f));
+	assert_false(f->n.vhost_on);
+	f->n.vhost = NULL;
+	f->n.vhost_start = NULL;
+	f->n.vhost_stop = NULL;
+}
+
 static void default_mac_is_stable_local_unicast(void **state)
 {
 	uint8_t a[6], b[6], c[6];
@@ -665,6 +696,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(host_gone_takes_link_down, setup1, teardown),
 		cmocka_unit_test_setup_teardown(features_and_config, setup1, teardown),
 		cmocka_unit_test_setup_teardown(vhost_masks_ring_features, setup1, teardown),
+		cmocka_unit_test_setup_teardown(vhost_refusal_falls_back_unless_demanded, setup1,
+						teardown),
 		cmocka_unit_test(default_mac_is_stable_local_unicast),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
