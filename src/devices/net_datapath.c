@@ -15,6 +15,14 @@
 #define MAX_SEGS (VIRTIO_NET_QUEUE_SIZE + 8)
 /* Frames moved per wake-up before the event loop gets to others. */
 #define BUDGET 256
+/* Used buffers are published (and the driver interrupted, as EVENT_IDX
+ * allows) at least every PUBLISH_FRAMES frames and after any frame of
+ * PUBLISH_BYTES or more: a guest whose TCP stack waits for tx completions
+ * (Linux's TCP small queues) or that could already process rx frames must
+ * not wait for a whole budget, while small frames still share an in-order
+ * used entry and an interrupt (QEMU publishes every frame). */
+#define PUBLISH_FRAMES 32
+#define PUBLISH_BYTES 2048
 
 /* The fd failing this way means the tap is gone (deleted, or its device
  * unregistered: tun returns EBADFD for a detached file). */
@@ -125,6 +133,8 @@ void net_tx_run(struct virtio_net *n, struct virtio_net_pair *p)
 	for (;;) {
 		unsigned int budget = BUDGET;
 
+		unsigned int unpublished = 0;
+
 		while (budget && (r = virtq_pop(vq, segs, MAX_SEGS, &c)) > 0) {
 			s = tx_one(n, p, segs, &c);
 			if (s < 0 && s != -EPIPE) {
@@ -136,6 +146,11 @@ void net_tx_run(struct virtio_net *n, struct virtio_net_pair *p)
 			budget--;
 			if (s == -EPIPE)
 				break;
+			if (++unpublished >= PUBLISH_FRAMES || c.readable_len >= PUBLISH_BYTES) {
+				virtq_flush(vq);
+				virtio_dev_signal_queue(&n->dev, q);
+				unpublished = 0;
+			}
 		}
 		virtq_flush(vq);
 		virtio_dev_signal_queue(&n->dev, q);
@@ -327,9 +342,13 @@ void net_rx_run(struct virtio_net *n, struct virtio_net_pair *p)
 			continue;
 		}
 		if (r == 1) {
-			frames++;
 			n->stats.rx_frames++;
 			n->stats.rx_bytes += p->rx_len - NET_HDR_LEN;
+			if (++frames >= PUBLISH_FRAMES || p->rx_len >= PUBLISH_BYTES) {
+				virtq_flush(vq);
+				virtio_dev_signal_queue(&n->dev, q);
+				frames = 0;
+			}
 		} else {
 			n->stats.rx_dropped++;
 		}

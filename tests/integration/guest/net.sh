@@ -11,6 +11,7 @@ ip addr add 10.0.2.15/24 dev eth0
 ip link set eth0 up
 echo "NET_MAC=$(cat /sys/class/net/eth0/address)"
 echo "NET_RXQ=$(ls -d /sys/class/net/eth0/queues/rx-* | wc -l)"
+echo "NET_FEATURES=$(cat /sys/class/net/eth0/device/features)"
 echo "NET_CARRIER=$(cat /sys/class/net/eth0/carrier)"
 if ping -c 3 -W 5 10.0.2.1 >/dev/null 2>&1; then echo PING_HOST=ok; else echo PING_HOST=fail; fi
 echo NET_READY
