@@ -131,9 +131,7 @@ void net_tx_run(struct virtio_net *n, struct virtio_net_pair *p)
 		return;
 	virtq_disable_notify(vq);
 	for (;;) {
-		unsigned int budget = BUDGET;
-
-		unsigned int unpublished = 0;
+		unsigned int budget = BUDGET, unpublished = 0;
 
 		while (budget && (r = virtq_pop(vq, segs, MAX_SEGS, &c)) > 0) {
 			s = tx_one(n, p, segs, &c);
