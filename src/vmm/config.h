@@ -22,6 +22,15 @@ struct vm_disk_config {
 	char serial[VM_CONFIG_SERIAL_MAX + 1]; /* "" = derived from the index */
 };
 
+/* --vsock cid=N,socket=PATH | cid=N,vhost=on (devices/virtio_vsock.h) */
+#define VM_CONFIG_VSOCK_PATH_MAX 95 /* sun_path less "_4294967295" */
+struct vm_vsock_config {
+	int enabled;
+	uint64_t cid;              /* 3..0xfffffffe */
+	char path[VM_CONFIG_VSOCK_PATH_MAX + 1]; /* userspace backend: socket prefix */
+	int vhost;                 /* vhost=on: the kernel's vhost-vsock */
+};
+
 enum vm_console {
 	VM_CONSOLE_SERIAL,         /* 16550A on COM1: ttyS0 */
 	VM_CONSOLE_VIRTIO,         /* virtio-console: hvc0 */
@@ -37,6 +46,7 @@ struct vm_config {
 	unsigned int ndisks;
 	enum vm_console console;
 	int rng;                   /* virtio-rng present */
+	struct vm_vsock_config vsock;
 	int cmdline_given;         /* --cmdline was passed (else the default follows --console) */
 };
 
