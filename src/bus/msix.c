@@ -250,6 +250,11 @@ int msix_signal(struct msix *m, uint16_t v)
 	return r;
 }
 
+int msix_vector_irqfd(struct msix *m, uint16_t v)
+{
+	return v < m->nvec ? m->vec[v].efd : -EINVAL;
+}
+
 bool msix_enabled(struct msix *m)
 {
 	bool on;

@@ -88,5 +88,12 @@ extern const struct io_bus_ops msix_bar_ops;
  * -errno. Safe from any thread. */
 int msix_signal(struct msix *m, uint16_t v);
 bool msix_enabled(struct msix *m);
+/* The irqfd of vector v, for a datapath outside skiff (vhost) that
+ * interrupts the guest by writing it directly; -EINVAL when v >= nvec.
+ * Such writes bypass masking and the PBA: the message goes out on the
+ * vector's last committed route even while the vector is masked, which
+ * virtio drivers take as a spurious used-buffer interrupt (QEMU avoids it
+ * with masking notifiers; skiff does not yet). */
+int msix_vector_irqfd(struct msix *m, uint16_t v);
 
 #endif

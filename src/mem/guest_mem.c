@@ -189,6 +189,20 @@ uint32_t guest_mem_region_count(const struct guest_mem *mem)
 	return n;
 }
 
+int guest_mem_for_each(const struct guest_mem *mem,
+		       int (*fn)(const struct guest_mem_region *r, void *ctx), void *ctx)
+{
+	struct mem_map *m = mem->map;
+	int r;
+
+	if (!m)
+		return 0;
+	pthread_rwlock_rdlock(&m->lock);
+	r = mem_map_walk_hva(m, 0, UINT64_MAX, fn, ctx);
+	pthread_rwlock_unlock(&m->lock);
+	return r;
+}
+
 /* --- access */
 
 /* The region holding all of [gpa, gpa+len) and allowing dir, and the offset

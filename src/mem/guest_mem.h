@@ -143,6 +143,12 @@ int guest_mem_find_hva(const struct guest_mem *mem, const void *hva, uint64_t le
 int guest_mem_hva_to_gpa(const struct guest_mem *mem, const void *hva, uint64_t *gpa);
 /* Number of regions in the map. */
 uint32_t guest_mem_region_count(const struct guest_mem *mem);
+/* Call fn for every region (in host-address order) until fn returns
+ * non-zero, which is then returned; else the number of regions. For
+ * mirroring the whole map elsewhere (vhost's memory table). fn runs under
+ * the read lock: it must not call into guest_mem. */
+int guest_mem_for_each(const struct guest_mem *mem,
+		       int (*fn)(const struct guest_mem_region *r, void *ctx), void *ctx);
 
 /* --- Access (the guest mapping interface; read lock during lookup only). */
 /* Host pointer for [gpa, gpa+len) when it lies wholly inside one region that

@@ -305,6 +305,21 @@ bool virtio_dev_has_feature(const struct virtio_dev *d, unsigned int bit)
 	return bit < 64 && (d->driver_features & (1ULL << bit));
 }
 
+int virtio_dev_queue_offload(struct virtio_dev *d, uint16_t q, int *kick_fd, int *call_fd)
+{
+	if (q >= d->ops->num_queues)
+		return -EINVAL;
+	if (!d->transport.queue_offload)
+		return -ENOTSUP;
+	return d->transport.queue_offload(d->transport.ctx, q, kick_fd, call_fd);
+}
+
+void virtio_dev_queue_reclaim(struct virtio_dev *d, uint16_t q)
+{
+	if (q < d->ops->num_queues && d->transport.queue_reclaim)
+		d->transport.queue_reclaim(d->transport.ctx, q);
+}
+
 int virtio_dev_save(struct virtio_dev *d, struct virtio_dev_state *s)
 {
 	size_t len = sizeof(s->blob);

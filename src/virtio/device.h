@@ -40,6 +40,14 @@ struct virtio_transport {
 	void (*signal_queue)(void *ctx, uint16_t q);
 	/* Interrupt the driver for a configuration change (ISR bit 1). */
 	void (*signal_config)(void *ctx);
+	/* Optional, for datapaths outside skiff (vhost): hand queue q's
+	 * notifications over. *kick_fd is the eventfd the driver's kicks of q
+	 * land in, which the transport stops reading; *call_fd an eventfd
+	 * whose write interrupts the driver for q (the queue's MSI-X irqfd).
+	 * Both stay owned by the transport. 0 or -errno. */
+	int (*queue_offload)(void *ctx, uint16_t q, int *kick_fd, int *call_fd);
+	/* Undo queue_offload: kicks of q reach the device's queue_notify again. */
+	void (*queue_reclaim)(void *ctx, uint16_t q);
 	void *ctx;
 };
 
@@ -143,6 +151,14 @@ void virtio_dev_signal_queue(struct virtio_dev *d, uint16_t q);
 void virtio_dev_needs_reset(struct virtio_dev *d);
 
 bool virtio_dev_has_feature(const struct virtio_dev *d, unsigned int bit);
+
+/* Serve queue q outside skiff (vhost): the transport's kick and call
+ * eventfds for it (see struct virtio_transport). -ENOTSUP where the
+ * transport cannot (the unit-test harness, MMIO kicks only); the device
+ * then serves q itself. virtio_dev_queue_reclaim() gives the kicks back;
+ * a device calls it when it stops the offload (reset, fallback). */
+int virtio_dev_queue_offload(struct virtio_dev *d, uint16_t q, int *kick_fd, int *call_fd);
+void virtio_dev_queue_reclaim(struct virtio_dev *d, uint16_t q);
 
 /* The device changed its config space: bump config_generation (spec
  * 2.5.1, so a driver reading across the change retries) and, once the

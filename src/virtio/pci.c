@@ -9,6 +9,7 @@
 #include <linux/virtio_pci.h>
 
 #include "util/container_of.h"
+#include "util/log.h"
 #define COMMON_SIZE sizeof(struct virtio_pci_common_cfg)
 #define PCI_VENDOR_ID_REDHAT_QUMRANET 0x1af4u
 #define VIRTIO_PCI_DEVICE_ID_BASE     0x1040u /* spec 4.1.2.1 */
@@ -224,6 +225,45 @@ static void signal_vector(struct virtio_pci *t, uint16_t v)
 		atomic_fetch_add(&t->lost_interrupts, 1);
 }
 
+/* A vhost backend takes over q: its kicks leave the event loop (vhost
+ * polls the same eventfd, bound to the notify address by KVM), its
+ * interrupts go straight to the vector's irqfd. */
+static int queue_offload(void *ctx, uint16_t q, int *kick_fd, int *call_fd)
+{
+	struct virtio_pci *t = ctx;
+	struct virtio_pci_queue_kick *k = &t->kicks[q];
+	int call = msix_vector_irqfd(&t->msix, t->dev->queues[q].msix_vector);
+
+	if (call < 0)
+		return -ENXIO; /* no vector: vhost could not interrupt the driver */
+	if (!k->offloaded && t->loop) {
+		int r = event_loop_del(t->loop, k->efd);
+
+		if (r < 0)
+			return r;
+	}
+	k->offloaded = true;
+	*kick_fd = k->efd;
+	*call_fd = call;
+	return 0;
+}
+
+static void queue_reclaim(void *ctx, uint16_t q)
+{
+	struct virtio_pci *t = ctx;
+	struct virtio_pci_queue_kick *k = &t->kicks[q];
+
+	if (!k->offloaded)
+		return;
+	if (t->loop && event_loop_add(t->loop, k->efd, EPOLLIN, &k->handler) < 0) {
+		log_error("%s: queue %u: cannot watch its kicks again", t->dev->ops->name, q);
+		return;
+	}
+	k->offloaded = false;
+	/* Kicks that came while vhost stopped are in the counter: serve them. */
+	eventfd_write(k->efd, 1);
+}
+
 static void signal_queue(void *ctx, uint16_t q)
 {
 	struct virtio_pci *t = ctx;
@@ -390,7 +430,8 @@ int virtio_pci_init(struct virtio_pci *t, struct virtio_dev *dev, struct gsi_rou
 	if (r < 0)
 		goto fail;
 	dev->transport = (struct virtio_transport){
-		.signal_queue = signal_queue, .signal_config = signal_config, .ctx = t,
+		.signal_queue = signal_queue, .signal_config = signal_config,
+		.queue_offload = queue_offload, .queue_reclaim = queue_reclaim, .ctx = t,
 	};
 	return 0;
 fail:
@@ -411,7 +452,7 @@ void virtio_pci_destroy(struct virtio_pci *t)
 	for (uint16_t q = 0; q < t->dev->ops->num_queues; q++) {
 		if (t->kicks[q].efd < 0)
 			continue;
-		if (t->loop)
+		if (t->loop && !t->kicks[q].offloaded)
 			event_loop_del(t->loop, t->kicks[q].efd);
 		close(t->kicks[q].efd);
 		t->kicks[q].efd = -1;

@@ -36,6 +36,7 @@ struct virtio_pci_queue_kick {
 	uint16_t q;
 	int efd;
 	bool assigned;                      /* bound as an ioeventfd at gpa */
+	bool offloaded;                     /* read by vhost, not the event loop */
 	uint64_t gpa;
 };
 

@@ -176,6 +176,44 @@ static void pci_cfg_window(void **state)
 	assert_true(f->t.guest_errors > 0);
 }
 
+/* A vhost backend takes a queue over: it gets the queue's kick eventfd
+ * and its vector's irqfd, and kicks stop reaching the event loop until the
+ * queue is reclaimed. */
+static void queue_offload_and_reclaim(void **state)
+{
+	struct fx *f = *state;
+	struct event_loop loop;
+	struct virtio_pci t;
+	int kick = -1, call = -1;
+
+	/* a transport of its own, on a real event loop, in place of the fixture's */
+	virtio_pci_destroy(&f->t);
+	assert_int_equal(event_loop_init(&loop), 0);
+	assert_int_equal(virtio_pci_init(&t, &f->rng->dev, &f->router, &loop, NULL), 0);
+	/* without an MSI-X vector the backend could not interrupt the driver */
+	assert_int_equal(virtio_dev_queue_offload(&f->rng->dev, 0, &kick, &call), -ENXIO);
+	assert_int_equal(virtio_dev_queue_offload(&f->rng->dev, 1, &kick, &call), -EINVAL);
+	f->rng->dev.queues[0].msix_vector = 1;
+	assert_int_equal(virtio_dev_queue_offload(&f->rng->dev, 0, &kick, &call), 0);
+	assert_int_equal(kick, t.kicks[0].efd);
+	assert_int_equal(call, t.msix.vec[1].efd);
+	assert_int_not_equal(call, -1);
+	/* a kick now waits in the eventfd for the backend, no handler runs */
+	assert_int_equal(eventfd_write(kick, 1), 0);
+	assert_int_equal(event_loop_run_once(&loop, 0), 0);
+	/* offloading twice is harmless */
+	assert_int_equal(virtio_dev_queue_offload(&f->rng->dev, 0, &kick, &call), 0);
+	/* reclaimed: the loop serves the kick (and the one left pending) again */
+	virtio_dev_queue_reclaim(&f->rng->dev, 0);
+	assert_int_equal(event_loop_run_once(&loop, 0), 1);
+	assert_int_equal(eventfd_write(kick, 1), 0);
+	assert_int_equal(event_loop_run_once(&loop, 0), 1);
+	virtio_pci_destroy(&t);
+	event_loop_destroy(&loop);
+	/* put the fixture's transport back for teardown */
+	assert_int_equal(virtio_pci_init(&f->t, &f->rng->dev, &f->router, NULL, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +222,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(enabled_queue_is_frozen, setup, teardown),
 		cmocka_unit_test_setup_teardown(notify_and_isr, setup, teardown),
 		cmocka_unit_test_setup_teardown(pci_cfg_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(queue_offload_and_reclaim, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
