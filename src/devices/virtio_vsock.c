@@ -9,6 +9,7 @@
 
 #include "devices/vsock_conn.h"
 #include "devices/vsock_unix.h"
+#include "devices/vsock_vhost.h"
 #include "util/container_of.h"
 
 /* A packet is a header and at most 64 KiB: a chain is at most the queue
@@ -22,8 +23,18 @@ static struct virtio_vsock *to_vsock(struct virtio_dev *d)
 
 static uint64_t vsock_features(struct virtio_dev *d)
 {
-	(void)d;
-	return 1ULL << VIRTIO_VSOCK_F_SEQPACKET;
+	struct virtio_vsock *v = to_vsock(d);
+	uint64_t f = 1ULL << VIRTIO_VSOCK_F_SEQPACKET;
+
+	/* vhost-vsock serves SEQPACKET only where its kernel has it (5.16+). */
+	return v->vhost ? f & vsock_vhost_features(v) : f;
+}
+
+static int vsock_activate(struct virtio_dev *d)
+{
+	struct virtio_vsock *v = to_vsock(d);
+
+	return v->vhost ? vsock_vhost_start(v) : 0;
 }
 
 static void vsock_config_read(struct virtio_dev *d, uint32_t off, void *buf, uint32_t len)
@@ -130,6 +141,7 @@ void vsock_rx_run(struct virtio_vsock *v)
 				.src_cid = VSOCK_HOST_CID, .dst_cid = v->guest_cid,
 				.src_port = x->host_port, .dst_port = x->guest_port,
 				.type = x->type, .op = VIRTIO_VSOCK_OP_RST,
+				.buf_alloc = VSOCK_BUF_ALLOC,
 			};
 			v->rst_head = (v->rst_head + 1) % VSOCK_RST_RING;
 			v->rst_count--;
@@ -284,8 +296,13 @@ static void vsock_queue_notify(struct virtio_dev *d, uint16_t q)
 
 static void vsock_reset(struct virtio_dev *d)
 {
+	struct virtio_vsock *v = to_vsock(d);
+
 	/* The driver's sockets are gone with its queues. */
-	vsock_conns_clear(to_vsock(d));
+	if (v->vhost)
+		vsock_vhost_stop(v);
+	else
+		vsock_conns_clear(v);
 }
 
 bool virtio_vsock_transport_reset(struct virtio_vsock *v)
@@ -328,6 +345,7 @@ static const struct virtio_dev_ops vsock_ops = {
 	.config_size = sizeof(struct virtio_vsock_config),
 	.features = vsock_features,
 	.config_read = vsock_config_read,
+	.activate = vsock_activate,
 	.reset = vsock_reset,
 	.queue_notify = vsock_queue_notify,
 };
@@ -365,10 +383,33 @@ int virtio_vsock_init(struct virtio_vsock *v, uint64_t guest_cid, const char *pa
 	return r;
 }
 
+int virtio_vsock_init_vhost(struct virtio_vsock *v, uint64_t guest_cid,
+			    const struct guest_mem *mem, struct event_loop *loop)
+{
+	int r;
+
+	base_init(v, guest_cid);
+	r = vsock_vhost_open(v, guest_cid);
+	if (r < 0)
+		return r;
+	/* Offer only what the kernel's datapath serves: vhost-vsock has no
+	 * VIRTIO_F_IN_ORDER (VHOST_VSOCK_FEATURES in drivers/vhost/vsock.c). */
+	v->ops.features_mask = VIRTIO_DEV_CORE_FEATURES & ~vsock_vhost_features(v);
+	r = vsock_conns_init(v);
+	if (r == 0)
+		r = virtio_dev_init(&v->dev, &v->ops, mem, loop);
+	if (r < 0) {
+		vsock_conns_destroy(v);
+		vsock_vhost_close(v);
+	}
+	return r;
+}
+
 void virtio_vsock_destroy(struct virtio_vsock *v)
 {
 	if (!v->dev.ops)
 		return;
+	vsock_vhost_close(v);
 	vsock_unix_close(v);
 	vsock_conns_destroy(v);
 	virtio_dev_destroy(&v->dev);

@@ -1,5 +1,5 @@
 /* virtio_devices: the VM's virtio devices, built from its configuration
- * (--disk, --rng, --console virtio), each behind its own virtio-pci
+ * (--disk, --rng, --console virtio, --vsock), each behind its own virtio-pci
  * function on bus 0, with queue kicks bound to KVM ioeventfds. */
 #ifndef SKIFF_VMM_VIRTIO_DEVICES_H
 #define SKIFF_VMM_VIRTIO_DEVICES_H
@@ -9,6 +9,7 @@
 #include "devices/virtio_blk.h"
 #include "devices/virtio_console.h"
 #include "devices/virtio_rng.h"
+#include "devices/virtio_vsock.h"
 #include "virtio/pci.h"
 #include "vmm/config.h"
 
@@ -23,6 +24,9 @@ struct vm_virtio {
 	bool has_console;
 	struct virtio_console console;
 	struct virtio_pci console_pci;
+	bool has_vsock;
+	struct virtio_vsock vsock;
+	struct virtio_pci vsock_pci;
 };
 
 /* Create the devices cfg asks for and plug them into vm->pci. Returns 0, or
