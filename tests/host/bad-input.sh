@@ -51,3 +51,15 @@ expect "unknown option" "--frobnicate" -- --kernel "$KERNEL" --frobnicate
 expect "no kernel" "--kernel" -- --cpus 1
 expect "command line longer than the kernel takes" "--cmdline" -- --kernel "$KERNEL" \
 	--cmdline "$(head -c 5000 /dev/zero | tr '\0' a)"
+# --vsock (issue 5): syntax and ranges, before anything runs.
+expect "--vsock reserved cid 2" "--vsock" -- --kernel "$KERNEL" --vsock cid=2,socket="$tmp/v"
+expect "--vsock cid 2^32-1 (VMADDR_CID_ANY)" "--vsock" -- --kernel "$KERNEL" --vsock cid=4294967295,vhost=on
+expect "--vsock cid not a number" "cid" -- --kernel "$KERNEL" --vsock cid=three,socket="$tmp/v"
+expect "--vsock without cid" "cid=N is required" -- --kernel "$KERNEL" --vsock socket="$tmp/v"
+expect "--vsock without a backend" "socket=PATH or vhost=on" -- --kernel "$KERNEL" --vsock cid=3
+expect "--vsock with both backends" "socket=PATH or vhost=on" -- --kernel "$KERNEL" \
+	--vsock cid=3,socket="$tmp/v",vhost=on
+expect "--vsock socket path too long" "socket path longer" -- --kernel "$KERNEL" \
+	--vsock cid=3,socket="/tmp/$(head -c 120 /dev/zero | tr '\0' a)"
+expect "--vsock unknown item" "bad item 'port=1'" -- --kernel "$KERNEL" --vsock cid=3,port=1
+expect "--vsock twice" "only one vsock" -- --kernel "$KERNEL" --vsock cid=3,vhost=on --vsock cid=4,vhost=on
