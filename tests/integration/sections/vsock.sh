@@ -22,12 +22,13 @@ vsock_host_side() {
 		s1=vsock:4:6000 s2=vsock:4:6001
 		second="--vsock cid=4,vhost=on"
 	fi
-	"$t" client "$s1" stream >"$d/h2g-stream" 2>&1; echo "rc=$?" >>"$d/h2g-stream"
-	"$t" client "$s2" seqpacket >"$d/h2g-seq" 2>&1; echo "rc=$?" >>"$d/h2g-seq"
+	# First, while the guest waits for us (so the first VM is surely up):
 	# shellcheck disable=SC2086 # the option and its value
 	timeout 60 "$SKIFF" run --kernel "$KERNEL" --initrd "$INITRD" --memory 128M $second \
 		</dev/null >/dev/null 2>"$d/second.err"
 	echo "rc=$?" >>"$d/second.err"
+	"$t" client "$s1" stream >"$d/h2g-stream" 2>&1; echo "rc=$?" >>"$d/h2g-stream"
+	"$t" client "$s2" seqpacket >"$d/h2g-seq" 2>&1; echo "rc=$?" >>"$d/h2g-seq"
 }
 
 vsock_checks() { # vsock_checks MODE DIR LABEL
