@@ -405,6 +405,15 @@ int virtio_vsock_init_vhost(struct virtio_vsock *v, uint64_t guest_cid,
 	return r;
 }
 
+void virtio_vsock_stop(struct virtio_vsock *v)
+{
+	if (!v->dev.ops)
+		return;
+	pthread_mutex_lock(&v->dev.lock);
+	vsock_vhost_stop(v);
+	pthread_mutex_unlock(&v->dev.lock);
+}
+
 void virtio_vsock_destroy(struct virtio_vsock *v)
 {
 	if (!v->dev.ops)

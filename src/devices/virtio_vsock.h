@@ -118,6 +118,10 @@ int virtio_vsock_init(struct virtio_vsock *v, uint64_t guest_cid, const char *pa
  * (-EADDRINUSE when another VM has it). 0 or -errno. */
 int virtio_vsock_init_vhost(struct virtio_vsock *v, uint64_t guest_cid,
 			    const struct guest_mem *mem, struct event_loop *loop);
+/* Stop the vhost datapath and give its queues back to the transport; call
+ * before the transport is destroyed (it owns the kick eventfds). No-op for
+ * the userspace backend or when stopped. */
+void virtio_vsock_stop(struct virtio_vsock *v);
 void virtio_vsock_destroy(struct virtio_vsock *v);
 
 /* Tell the driver every connection is gone (VIRTIO_VSOCK_EVENT_TRANSPORT_RESET,

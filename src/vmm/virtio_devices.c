@@ -149,6 +149,7 @@ void vm_virtio_teardown(struct vm_virtio *v)
 		virtio_rng_destroy(v->rng);
 	}
 	if (v->has_vsock) {
+		virtio_vsock_stop(&v->vsock); /* vhost first: the transport owns its kicks */
 		if (v->vsock_pci.dev)
 			virtio_pci_destroy(&v->vsock_pci);
 		virtio_vsock_destroy(&v->vsock);
