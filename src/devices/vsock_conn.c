@@ -722,6 +722,7 @@ static void event(struct event_handler *h, uint32_t events)
 			v->stats.bad_connect++;
 			vsock_conn_kill(c);
 		} else {
+			unhash(c); /* from (0, 0) to its real ports */
 			c->guest_port = port;
 			/* Ports from 2^30 up, skipping any in use; never
 			 * VMADDR_PORT_ANY (-1). */

@@ -108,6 +108,7 @@ static void on_accept(struct event_handler *h, uint32_t events)
 {
 	struct vsock_listener *l = container_of(h, struct vsock_listener, h);
 	struct virtio_vsock *v = l->v;
+	struct vsock_conn *c;
 
 	(void)events;
 	pthread_mutex_lock(&v->dev.lock);
@@ -122,10 +123,14 @@ static void on_accept(struct event_handler *h, uint32_t events)
 			continue;
 		}
 		size_buffers(fd, l->type);
-		vsock_conn_new(v, fd, l->type == SOCK_SEQPACKET ? VIRTIO_VSOCK_TYPE_SEQPACKET
-								: VIRTIO_VSOCK_TYPE_STREAM,
-			       VSOCK_CONN_LINE);
-		/* Its first edge (the line) arrives through the loop. */
+		c = vsock_conn_new(v, fd, l->type == SOCK_SEQPACKET ? VIRTIO_VSOCK_TYPE_SEQPACKET
+								    : VIRTIO_VSOCK_TYPE_STREAM,
+				   VSOCK_CONN_LINE);
+		/* In the table under ports (0, 0), which lookups skip in LINE
+		 * state, so that reset and teardown find it. Its first edge
+		 * (the line) arrives through the loop. */
+		if (c)
+			vsock_conn_insert(c);
 	}
 	pthread_mutex_unlock(&v->dev.lock);
 }

@@ -577,6 +577,28 @@ static void host_initiated_connect(void **state)
 	close(s);
 }
 
+/* A driver reset drops every connection, also host clients that have not
+ * sent their CONNECT line yet: their sockets close. */
+static void reset_drops_everything(void **state)
+{
+	struct fx *f = *state;
+	int l = listen_at(f, 5005, SOCK_STREAM), h, c;
+	char b;
+
+	guest_connect(f, 4200, 5005, VIRTIO_VSOCK_TYPE_STREAM);
+	h = accept(l, NULL, NULL);
+	c = connect_to(f->path, SOCK_STREAM);
+	pump(f, 20);
+	assert_int_equal(f->vs.nconns, 2);
+	virtio_dev_write_status(&f->vs.dev, 0);
+	assert_int_equal(f->vs.nconns, 0);
+	assert_int_equal(read(h, &b, 1), 0);
+	assert_int_equal(read(c, &b, 1), 0);
+	close(h);
+	close(c);
+	close(l);
+}
+
 static void bad_packets(void **state)
 {
 	struct fx *f = *state;
@@ -761,6 +783,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(credit_stall_and_resume_host_to_guest, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(host_initiated_connect, setup, teardown),
+		cmocka_unit_test_setup_teardown(reset_drops_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_packets, setup, teardown),
 		cmocka_unit_test_setup_teardown(many_connections, setup, teardown),
 		cmocka_unit_test_setup_teardown(socket_collision, setup, teardown),
