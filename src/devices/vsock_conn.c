@@ -2,6 +2,7 @@
 #include "devices/vsock_conn.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -536,6 +537,11 @@ static int trim_iov(const struct iovec *iov, int niov, size_t n, struct iovec *o
  * entirely (EPOLLHUP), we will not receive either (5.10.6.5). */
 static void host_eof(struct vsock_conn *c)
 {
+	struct pollfd pf = { .fd = c->fd, .events = 0 };
+
+	/* The edge telling EPOLLHUP may not have been handled yet. */
+	if (poll(&pf, 1, 0) == 1 && (pf.revents & POLLHUP))
+		c->host_hup = true;
 	c->host_eof = true;
 	c->host_rd = false;
 	c->pending |= VSOCK_P_SHUTDOWN;

@@ -577,6 +577,30 @@ static void host_initiated_connect(void **state)
 	close(s);
 }
 
+/* The host peer leaves in the middle of a guest message: the guest hears
+ * SHUTDOWN (both ways), the rest of its message gets RST, counted. */
+static void host_disconnects_mid_message(void **state)
+{
+	struct fx *f = *state;
+	int l = listen_at(f, 6002, SOCK_SEQPACKET), h;
+	struct rxpkt r;
+
+	guest_connect(f, 4300, 6002, VIRTIO_VSOCK_TYPE_SEQPACKET);
+	h = accept(l, NULL, NULL);
+	send_pkt(f, VIRTIO_VSOCK_OP_RW, VIRTIO_VSOCK_TYPE_SEQPACKET, 4300, 6002, 0, "part", 4);
+	close(h);
+	post_rx(f, 4);
+	pump(f, 20);
+	expect_pkt(f, VIRTIO_VSOCK_OP_SHUTDOWN, 4300, &r);
+	assert_int_equal(r.p.flags, VIRTIO_VSOCK_SHUTDOWN_SEND | VIRTIO_VSOCK_SHUTDOWN_RCV);
+	send_pkt(f, VIRTIO_VSOCK_OP_RW, VIRTIO_VSOCK_TYPE_SEQPACKET, 4300, 6002,
+		 VIRTIO_VSOCK_SEQ_EOM, "end", 3);
+	expect_pkt(f, VIRTIO_VSOCK_OP_RST, 4300, &r);
+	assert_int_equal(f->vs.stats.host_gone, 1);
+	assert_int_equal(f->vs.nconns, 0);
+	close(l);
+}
+
 /* A driver reset drops every connection, also host clients that have not
  * sent their CONNECT line yet: their sockets close. */
 static void reset_drops_everything(void **state)
@@ -783,6 +807,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(credit_stall_and_resume_host_to_guest, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(host_initiated_connect, setup, teardown),
+		cmocka_unit_test_setup_teardown(host_disconnects_mid_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(reset_drops_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_packets, setup, teardown),
 		cmocka_unit_test_setup_teardown(many_connections, setup, teardown),
