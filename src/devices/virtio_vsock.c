@@ -33,8 +33,21 @@ static uint64_t vsock_features(struct virtio_dev *d)
 static int vsock_activate(struct virtio_dev *d)
 {
 	struct virtio_vsock *v = to_vsock(d);
+	int r = v->vhost ? vsock_vhost_start(v) : 0;
 
-	return v->vhost ? vsock_vhost_start(v) : 0;
+	if (r == 0 && v->reset_event_owed && virtio_vsock_transport_reset(v))
+		v->reset_event_owed = false;
+	return r;
+}
+
+/* Restore: the driver's connections died with the old host sockets (or the
+ * old vhost instance); 5.10.6.7 has the device say so with an event. */
+static int vsock_restore(struct virtio_dev *d, const void *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	to_vsock(d)->reset_event_owed = true;
+	return 0;
 }
 
 static void vsock_config_read(struct virtio_dev *d, uint32_t off, void *buf, uint32_t len)
@@ -291,7 +304,9 @@ static void vsock_queue_notify(struct virtio_dev *d, uint16_t q)
 		tx_run(v);
 	else if (q == VSOCK_RXQ)
 		vsock_rx_run(v);
-	/* event queue: buffers wait for virtio_vsock_transport_reset() */
+	else if (q == VSOCK_EVQ && v->reset_event_owed && virtio_vsock_transport_reset(v))
+		v->reset_event_owed = false;
+	/* otherwise event buffers wait for virtio_vsock_transport_reset() */
 }
 
 static void vsock_reset(struct virtio_dev *d)
@@ -347,6 +362,7 @@ static const struct virtio_dev_ops vsock_ops = {
 	.config_read = vsock_config_read,
 	.activate = vsock_activate,
 	.reset = vsock_reset,
+	.restore = vsock_restore,
 	.queue_notify = vsock_queue_notify,
 };
 

@@ -102,6 +102,7 @@ struct virtio_vsock {
 	unsigned int rst_head, rst_count;
 	bool tx_stalled;               /* tx left unserved while rst[] was full */
 	bool in_rx;                    /* rx_run is on the stack */
+	bool reset_event_owed;         /* restored: TRANSPORT_RESET still to send */
 
 	struct vsock_vhost *vhost;     /* vhost=on */
 };
@@ -125,8 +126,10 @@ void virtio_vsock_stop(struct virtio_vsock *v);
 void virtio_vsock_destroy(struct virtio_vsock *v);
 
 /* Tell the driver every connection is gone (VIRTIO_VSOCK_EVENT_TRANSPORT_RESET,
- * spec 5.10.6.7), e.g. after restore, and drop them on our side. Returns
- * true when an event buffer was there to take it. */
+ * spec 5.10.6.7) and drop them on our side. Returns true when an event
+ * buffer was there to take it. A restored device does this by itself once
+ * it runs again (host sockets do not survive a snapshot), as soon as the
+ * driver has an event buffer posted. */
 bool virtio_vsock_transport_reset(struct virtio_vsock *v);
 
 /* Internal to the vsock files (virtio_vsock.c, vsock_conn.c, vsock_unix.c). */

@@ -19,6 +19,7 @@
 
 #include "devices/virtio_vsock.h"
 #include "devices/vsock_conn.h"
+#include "virtio/state.h"
 #include "support/virtio_driver.h"
 
 #define CID 42
@@ -794,6 +795,31 @@ static void transport_reset_event(void **state)
 	close(l);
 }
 
+/* After restore the driver hears TRANSPORT_RESET as soon as it has an
+ * event buffer (5.10.6.7): its connections did not survive. */
+static void restore_sends_transport_reset(void **state)
+{
+	struct fx *f = *state;
+	static struct virtio_dev_state st;
+	uint64_t g = vdrv_alloc(&f->m, 8);
+	struct vdrv_buf b = { g, 4, true };
+	struct vdrv_ring *er = &f->v.rings[VSOCK_EVQ];
+	uint32_t id32, len;
+	uint16_t id;
+	int head;
+
+	assert_int_equal(virtio_dev_save(&f->vs.dev, &st), 0);
+	assert_int_equal(virtio_dev_restore(&f->vs.dev, &st), 0);
+	assert_true(f->vs.reset_event_owed); /* no event buffer yet */
+	head = vdrv_add(er, &b, 1, false);
+	vdrv_publish(er, (uint16_t)head);
+	vdrv_kick(&f->v, VSOCK_EVQ);
+	assert_false(f->vs.reset_event_owed);
+	assert_int_equal(vdrv_get_used(er, &id, &len), 1);
+	memcpy(&id32, vdrv_host(&f->m, g, 4), 4);
+	assert_int_equal(le32toh(id32), VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -813,6 +839,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(many_connections, setup, teardown),
 		cmocka_unit_test_setup_teardown(socket_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(transport_reset_event, setup, teardown),
+		cmocka_unit_test_setup_teardown(restore_sends_transport_reset, setup, teardown),
 	};
 	struct rlimit rl;
 
