@@ -11,6 +11,7 @@
 #include "devices/vsock_unix.h"
 #include "devices/vsock_vhost.h"
 #include "util/container_of.h"
+#include "util/log.h"
 
 /* A packet is a header and at most 64 KiB: a chain is at most the queue
  * long (2.7.5.3.1) plus a few segments where a buffer crosses regions. */
@@ -135,6 +136,7 @@ void vsock_rx_run(struct virtio_vsock *v)
 		if (r == 0) {
 			if (virtq_enable_notify(vq))
 				continue; /* buffers came in meanwhile */
+			v->stats.rx_waits++;
 			break;
 		}
 		if (r < 0)
@@ -240,6 +242,7 @@ static void tx_packet(struct virtio_vsock *v, const struct virtq_seg *segs,
 		v->stats.bad_dst++;
 		goto rst;
 	}
+	v->stats.tx_ops[p.op & 7]++;
 	if (p.op != VIRTIO_VSOCK_OP_RW)
 		p.len = 0;
 	/* Payload: the p.len bytes after the header. */
@@ -432,8 +435,28 @@ void virtio_vsock_stop(struct virtio_vsock *v)
 
 void virtio_vsock_destroy(struct virtio_vsock *v)
 {
+	const struct vsock_stats *s = &v->stats;
+
 	if (!v->dev.ops)
 		return;
+	log_debug("vsock: tx %llu rx %llu pkts; dropped len %llu addr %llu; rst type %llu op %llu "
+		  "dst %llu noconn %llu nolistener %llu limit %llu credit %llu; late %llu hostgone "
+		  "%llu oversize %llu badconnect %llu; credit stalls %llu rx waits %llu",
+		  (unsigned long long)s->tx_pkts, (unsigned long long)s->rx_pkts,
+		  (unsigned long long)s->drop_len, (unsigned long long)s->drop_addr,
+		  (unsigned long long)s->bad_type, (unsigned long long)s->bad_op,
+		  (unsigned long long)s->bad_dst, (unsigned long long)s->no_conn,
+		  (unsigned long long)s->no_listener, (unsigned long long)s->conn_limit,
+		  (unsigned long long)s->credit_violations, (unsigned long long)s->late_data,
+		  (unsigned long long)s->host_gone, (unsigned long long)s->oversize,
+		  (unsigned long long)s->bad_connect, (unsigned long long)s->credit_stalls,
+		  (unsigned long long)s->rx_waits);
+	log_debug("vsock: guest ops req %llu resp %llu rst %llu shut %llu rw %llu cupd %llu creq %llu",
+		  (unsigned long long)s->tx_ops[1], (unsigned long long)s->tx_ops[2],
+		  (unsigned long long)s->tx_ops[3], (unsigned long long)s->tx_ops[4],
+		  (unsigned long long)s->tx_ops[5], (unsigned long long)s->tx_ops[6],
+		  (unsigned long long)s->tx_ops[7]);
+	vsock_conns_debug(v);
 	vsock_vhost_close(v);
 	vsock_unix_close(v);
 	vsock_conns_destroy(v);

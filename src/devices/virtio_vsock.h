@@ -67,6 +67,9 @@ struct vsock_stats {
 	uint64_t host_gone;        /* host peer failed or left mid-stream/message */
 	uint64_t oversize;         /* host seqpacket message over VSOCK_MAX_MSG: RST */
 	uint64_t bad_connect;      /* host client with a malformed CONNECT line */
+	uint64_t credit_stalls;    /* times the guest's credit ran out towards it */
+	uint64_t rx_waits;         /* packets waited for guest rx buffers */
+	uint64_t tx_ops[8];        /* checked guest packets by op (debug) */
 };
 
 struct vsock_rst {

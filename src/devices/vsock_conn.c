@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "util/container_of.h"
+#include "util/log.h"
 
 static unsigned int bucket(uint32_t host_port, uint32_t guest_port)
 {
@@ -111,6 +112,17 @@ void vsock_conns_clear(struct virtio_vsock *v)
 	v->tx_stalled = false;
 }
 
+void vsock_conns_debug(struct virtio_vsock *v)
+{
+	for (unsigned int i = 0; v->buckets && i < VSOCK_CONN_BUCKETS; i++)
+		for (struct vsock_conn *c = v->buckets[i]; c; c = c->hnext)
+			log_debug("vsock: conn %u<-%u state %u pending %#x rd %d eof %d hup %d ready %d "
+				  "tx %u peer_fwd %u peer_alloc %u rx %u fwd %u out %u",
+				  c->host_port, c->guest_port, c->state, c->pending, c->host_rd,
+				  c->host_eof, c->host_hup, c->ready, c->tx_cnt, c->peer_fwd_cnt,
+				  c->peer_buf_alloc, c->rx_cnt, c->fwd_cnt, c->out.len - c->out.head);
+}
+
 void vsock_conns_destroy(struct virtio_vsock *v)
 {
 	vsock_conns_clear(v);
@@ -134,7 +146,7 @@ static bool has_work(const struct vsock_conn *c)
 		return false;
 	if (!c->msg_have && (!c->host_rd || c->host_eof))
 		return false;
-	return peer_credit(c) > 0 || !c->credit_asked;
+	return peer_credit(c) > 0;
 }
 
 void vsock_conn_wake(struct vsock_conn *c)
@@ -181,8 +193,8 @@ struct vsock_conn *vsock_conn_new(struct virtio_vsock *v, int fd, uint16_t type,
 	c->type = type;
 	c->state = (uint8_t)state;
 	v->nconns++;
-	/* Edge-triggered: host_rd remembers "readable" until a read comes
-	 * up short, so no epoll_ctl per packet. */
+	/* Edge-triggered: host_rd remembers "readable" until a read says
+	 * EAGAIN, so no epoll_ctl per packet. */
 	if (v->dev.loop && event_loop_add(v->dev.loop, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP |
 					  EPOLLET, &c->h) < 0) {
 		c->fd = -1;
@@ -470,7 +482,6 @@ void vsock_conn_from_guest(struct virtio_vsock *v, const struct vsock_pkt *p,
 	/* Every packet carries the sender's credit (5.10.6.3). */
 	c->peer_buf_alloc = p->buf_alloc;
 	c->peer_fwd_cnt = p->fwd_cnt;
-	c->credit_asked = false;
 	switch (p->op) {
 	case VIRTIO_VSOCK_OP_REQUEST:
 		vsock_conn_reset(c); /* a second REQUEST on a live connection */
@@ -606,11 +617,14 @@ static int emit_data(struct vsock_conn *c, struct vsock_pkt *p, const struct iov
 	if (!c->msg_have && (!c->host_rd || c->host_eof))
 		return 0;
 	if (credit == 0) {
-		if (c->credit_asked)
-			return 0;
-		c->credit_asked = true;
-		header(c, p, VIRTIO_VSOCK_OP_CREDIT_REQUEST);
-		return 1;
+		/* Wait for the guest's CREDIT_UPDATE: Linux sends one by itself
+		 * once its reader consumed nearly buf_alloc since its last report
+		 * (virtio_transport_stream_do_dequeue), which running out of
+		 * credit guarantees. Asking (CREDIT_REQUEST) would reset that
+		 * report early and turn the stream into a ping-pong of small
+		 * grants; vhost-vsock never asks either. */
+		c->v->stats.credit_stalls++;
+		return 0;
 	}
 	if (want > credit)
 		want = credit;
@@ -655,8 +669,10 @@ static int emit_data(struct vsock_conn *c, struct vsock_pkt *p, const struct iov
 		host_eof(c);
 		return 0;
 	}
-	if ((uint32_t)n < want)
-		c->host_rd = false; /* drained: the next edge says when there is more */
+	/* A short read does not prove the socket empty: a read that takes
+	 * the last bytes after the peer's shutdown returns them short, and
+	 * the EOF (whose edge has fired already) only shows on the next read.
+	 * host_rd is cleared on EAGAIN alone. */
 	header(c, p, VIRTIO_VSOCK_OP_RW);
 	p->len = (uint32_t)n;
 	c->tx_cnt += (uint32_t)n;
@@ -692,16 +708,15 @@ int vsock_conn_emit(struct vsock_conn *c, struct vsock_pkt *p, const struct iove
 		p->flags = c->shut_flags;
 		goto sent;
 	}
-	if (c->pending & (VSOCK_P_CREDIT_UPDATE | VSOCK_P_CREDIT_REQUEST)) {
-		header(c, p, c->pending & VSOCK_P_CREDIT_UPDATE ? VIRTIO_VSOCK_OP_CREDIT_UPDATE
-								: VIRTIO_VSOCK_OP_CREDIT_REQUEST);
+	if (c->pending & VSOCK_P_CREDIT_UPDATE) {
+		header(c, p, VIRTIO_VSOCK_OP_CREDIT_UPDATE);
 		goto sent;
 	}
 	unready(c);
 	return 0;
 sent:
 	/* Any packet tells the guest our credit. */
-	c->pending &= ~(VSOCK_P_CREDIT_UPDATE | VSOCK_P_CREDIT_REQUEST);
+	c->pending &= ~VSOCK_P_CREDIT_UPDATE;
 	c->fwd_reported = c->fwd_cnt;
 	return 1;
 }

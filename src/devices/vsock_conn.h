@@ -14,8 +14,9 @@
  * Credit (5.10.6.3): the guest may have at most VSOCK_BUF_ALLOC bytes in
  * flight towards the host (rx_cnt - fwd_cnt); more is a violation (RST,
  * counted). Towards the guest skiff sends at most peer_buf_alloc -
- * (tx_cnt - peer_fwd_cnt) bytes, asking for credit (CREDIT_REQUEST) once
- * when it runs out. Host sockets are read only when the guest has credit
+ * (tx_cnt - peer_fwd_cnt) bytes and then waits for the guest's
+ * CREDIT_UPDATE (it answers CREDIT_REQUEST, never sends one). Host
+ * sockets are read only when the guest has credit
  * and rx buffers, so a slow guest reader stalls the host writer through
  * the socket, and a slow host reader stalls the guest through credit.
  *
@@ -60,7 +61,6 @@ struct vsock_conn {
 	bool guest_no_send, guest_no_rcv, closing;
 	/* towards the guest */
 	uint32_t peer_buf_alloc, peer_fwd_cnt, tx_cnt;
-	bool credit_asked;
 	uint8_t *msg;                    /* seqpacket message from the host */
 	uint32_t msg_len, msg_off, msg_cap;
 	bool msg_have;
@@ -77,13 +77,14 @@ struct vsock_conn {
 #define VSOCK_P_REQUEST 2u
 #define VSOCK_P_RESPONSE 4u
 #define VSOCK_P_CREDIT_UPDATE 8u
-#define VSOCK_P_CREDIT_REQUEST 16u
 #define VSOCK_P_SHUTDOWN 32u
 
 /* Table set-up and teardown (kills every connection). 0 or -ENOMEM. */
 int vsock_conns_init(struct virtio_vsock *v);
 void vsock_conns_clear(struct virtio_vsock *v);
 void vsock_conns_destroy(struct virtio_vsock *v);
+/* With SKIFF_DEBUG: one line per live connection (its credit and flags). */
+void vsock_conns_debug(struct virtio_vsock *v);
 
 /* A new connection around host socket fd (owned from now on, registered
  * on the loop); not yet in the table. NULL on -ENOMEM or a full table
