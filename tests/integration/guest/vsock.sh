@@ -10,7 +10,9 @@ r() {
 r VS_G2H_STREAM $T client vsock:2:5000 stream
 r VS_G2H_SEQ $T client vsock:2:5001 seqpacket
 echo "VS_REFUSED=$($T refused vsock:2:5999 stream 2>&1)"
-r VS_MANY $T many vsock:2:5002 1024
+# vsock_many=N on the kernel command line: how many at once (default 1024)
+many=$(sed -n 's/.*vsock_many=\([0-9]*\).*/\1/p' /proc/cmdline)
+r VS_MANY $T many vsock:2:5002 "${many:-1024}"
 # host-initiated: guest listeners
 $T server vsock:any:6000 stream >/tmp/s1 2>&1 &
 p1=$!

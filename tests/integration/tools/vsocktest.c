@@ -414,6 +414,7 @@ int main(int argc, char **argv)
 		int *fds = calloc((size_t)n, sizeof(int));
 
 		raise_nofile();
+		alarm(150); /* a hang is a failure line, not a stuck boot */
 		if (!fds)
 			die("calloc");
 		if (argv[1][4] == '-') {
