@@ -1,6 +1,6 @@
 /* bench/vsock_dp: the userspace vsock datapath in process, no guest: a
  * driver built with the test harness (tests/unit/support) posts rx buffers
- * the way Linux does (4 KiB each) and answers credit requests, while a
+ * the way Linux does (4 KiB each) and reports credit as Linux does, while a
  * host thread writes BYTES into the Unix socket a guest connect opened
  * (host -> guest), then the driver sends BYTES in 64 KiB packets (guest ->
  * host) which the host thread reads. Prints MB/s both ways: skiff's own
@@ -76,7 +76,7 @@ int main(int argc, char **argv)
 	char dir[] = "/tmp/skiff-vdp-XXXXXX", path[64], lpath[80];
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	uint64_t got = 0, tx, rxb[RING];
-	uint32_t fwd = 0, alloc = 4u << 20;
+	uint32_t fwd = 0, reported = 0, alloc = 4u << 20;
 	pthread_t th;
 	double t0, t1;
 	int l;
@@ -152,10 +152,13 @@ int main(int argc, char **argv)
 				vsock_pkt_decode(&h, &p);
 				if (p.op == VIRTIO_VSOCK_OP_RW)
 					got += p.len;
-				/* the guest reads at once and reports what it read
-				 * when asked (CREDIT_REQUEST), as Linux does */
+				/* the guest reads at once and, as Linux does
+				 * (virtio_transport_stream_do_dequeue), reports what
+				 * it read when less than 64 KiB of its buffer is free
+				 * as the sender sees it, or when asked */
 				fwd = (uint32_t)got;
-				if (p.op == VIRTIO_VSOCK_OP_CREDIT_REQUEST) {
+				if (p.op == VIRTIO_VSOCK_OP_CREDIT_REQUEST ||
+				    alloc - (fwd - reported) < 65536) {
 					struct vsock_pkt q = { .src_cid = CID, .dst_cid = 2,
 							       .src_port = 1, .dst_port = 5000,
 							       .type = 1,
@@ -164,6 +167,7 @@ int main(int argc, char **argv)
 					struct vdrv_buf b = { tx, VSOCK_HDR_LEN, false };
 					int head;
 
+					reported = fwd;
 					vsock_pkt_encode(&q, &h);
 					memcpy(vdrv_host(&m, tx, sizeof(h)), &h, sizeof(h));
 					head = vdrv_add(&v.rings[1], &b, 1, false);
