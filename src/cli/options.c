@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,61 @@ int cli_parse_disk(const char *arg, struct vm_disk_config *d)
 	return 0;
 }
 
+/* --vsock cid=N,socket=PATH or cid=N,vhost=on. Guest CIDs 0-2 are
+ * reserved (hypervisor, local, host) and 0xffffffff is VMADDR_CID_ANY;
+ * spec 5.10.4 uses only the low 32 bits of guest_cid. */
+int cli_parse_vsock(const char *arg, struct vm_vsock_config *vs)
+{
+	char buf[512], *save = NULL, *item;
+	bool have_cid = false;
+
+	memset(vs, 0, sizeof(*vs));
+	if (strlen(arg) >= sizeof(buf)) {
+		log_error("--vsock: value too long");
+		return -EINVAL;
+	}
+	strcpy(buf, arg);
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+		const char *v = eq ? eq + 1 : "";
+		unsigned long n;
+
+		if (eq)
+			*eq = '\0';
+		if (!strcmp(item, "cid")) {
+			if (cli_parse_uint(v, 3, 0xfffffffeUL, &n) < 0) {
+				log_error("--vsock '%s': cid must be a whole number from 3 to 4294967294", arg);
+				return -EINVAL;
+			}
+			vs->cid = n;
+			have_cid = true;
+		} else if (!strcmp(item, "socket") && *v) {
+			if (strlen(v) > VM_CONFIG_VSOCK_PATH_MAX) {
+				log_error("--vsock '%s': socket path longer than %d bytes", arg,
+					  VM_CONFIG_VSOCK_PATH_MAX);
+				return -EINVAL;
+			}
+			strcpy(vs->path, v);
+		} else if (!strcmp(item, "vhost") && (!strcmp(v, "on") || !strcmp(v, "off"))) {
+			vs->vhost = !strcmp(v, "on");
+		} else {
+			log_error("--vsock '%s': bad item '%s%s%s' (expected cid=N, socket=PATH, "
+				  "vhost=on|off)", arg, item, eq ? "=" : "", v);
+			return -EINVAL;
+		}
+	}
+	if (!have_cid) {
+		log_error("--vsock '%s': cid=N is required", arg);
+		return -EINVAL;
+	}
+	if (!vs->vhost == !vs->path[0]) {
+		log_error("--vsock '%s': give either socket=PATH or vhost=on", arg);
+		return -EINVAL;
+	}
+	vs->enabled = 1;
+	return 0;
+}
+
 void cli_print_usage(void *stream)
 {
 	fprintf(stream,
@@ -105,6 +161,7 @@ void cli_print_usage(void *stream)
 		"                 [--cpus N] [--memory SIZE] [--disk path=IMG[,readonly=on][,serial=ID]]...\n"
 		"                 [--console serial|virtio] [--rng]\n"
 		"                 [--net tap=NAME[,mac=MAC][,queues=N][,vhost=on|off][,mtu=N][,LIMITS]]...\n"
+		"                 [--vsock cid=N,socket=PATH | --vsock cid=N,vhost=on]\n"
 		"  --kernel PATH   x86-64 Linux bzImage (64-bit boot protocol)\n"
 		"  --initrd PATH   initial ramdisk\n"
 		"  --cmdline STR   kernel command line (default \"%s\")\n"
@@ -114,7 +171,8 @@ void cli_print_usage(void *stream)
 		"  --console KIND  guest console: serial (ttyS0, default) or virtio (hvc0)\n"
 		"  --rng           a virtio-rng device fed from getrandom(2)\n"
 		"  --net ...       a virtio-net device on a tap (repeatable, up to %d); LIMITS:\n"
-		"                  {rx,tx}_bw=SIZE/s, {rx,tx}_bw_burst=SIZE, {rx,tx}_pps=N, {rx,tx}_pps_burst=N\n",
+		"                  {rx,tx}_bw=SIZE/s, {rx,tx}_bw_burst=SIZE, {rx,tx}_pps=N, {rx,tx}_pps_burst=N\n"
+		"  --vsock ...     a virtio-vsock device: host Unix sockets PATH_PORT, or vhost-vsock\n",
 		VM_CONFIG_DEFAULT_CMDLINE, VM_CONFIG_MAX_CPUS, VM_CONFIG_MAX_DISKS,
 		VM_CONFIG_MAX_NETS);
 }
@@ -151,6 +209,7 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 		{ "console", required_argument, NULL, 'C' },
 		{ "rng", no_argument, NULL, 'r' },
 		{ "net", required_argument, NULL, 'N' },
+		{ "vsock", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -200,6 +259,14 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 			if (cli_parse_net(optarg, &cfg->nets[cfg->nnets]) < 0)
 				return -EINVAL;
 			cfg->nnets++;
+			break;
+		case 'V':
+			if (cfg->vsock.enabled) {
+				log_error("--vsock: only one vsock device");
+				return -EINVAL;
+			}
+			if (cli_parse_vsock(optarg, &cfg->vsock) < 0)
+				return -EINVAL;
 			break;
 		case 'n':
 			if (cli_parse_uint(optarg, 1, VM_CONFIG_MAX_CPUS, &n) < 0) {

@@ -18,6 +18,9 @@ int cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned
 /* Parse a --disk value "path=IMG[,readonly=on|off][,serial=ID]" into d;
  * 0, or -EINVAL after one line naming the item. */
 int cli_parse_disk(const char *arg, struct vm_disk_config *d);
+/* --vsock cid=N,socket=PATH | cid=N,vhost=on into *vs; 0 or -EINVAL after
+ * one line naming the option. */
+int cli_parse_vsock(const char *arg, struct vm_vsock_config *vs);
 
 /* Parse the arguments after "run" (argv[0] is "run"). Fills cfg with
  * defaults for what is not given. Returns 0, or -EINVAL after printing one

@@ -49,6 +49,15 @@ struct vm_net_config {
 	struct vm_net_limit rx, tx;
 };
 
+/* --vsock cid=N,socket=PATH | cid=N,vhost=on (devices/virtio_vsock.h) */
+#define VM_CONFIG_VSOCK_PATH_MAX 95 /* sun_path less "_4294967295" */
+struct vm_vsock_config {
+	int enabled;
+	uint64_t cid;              /* 3..0xfffffffe */
+	char path[VM_CONFIG_VSOCK_PATH_MAX + 1]; /* userspace backend: socket prefix */
+	int vhost;                 /* vhost=on: the kernel's vhost-vsock */
+};
+
 enum vm_console {
 	VM_CONSOLE_SERIAL,         /* 16550A on COM1: ttyS0 */
 	VM_CONSOLE_VIRTIO,         /* virtio-console: hvc0 */
@@ -66,6 +75,7 @@ struct vm_config {
 	struct vm_net_config nets[VM_CONFIG_MAX_NETS];
 	unsigned int nnets;
 	int rng;                   /* virtio-rng present */
+	struct vm_vsock_config vsock;
 	int cmdline_given;         /* --cmdline was passed (else the default follows --console) */
 };
 

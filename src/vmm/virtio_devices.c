@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "kvm/kvm.h"
@@ -173,12 +174,48 @@ static int setup_nets(struct vm *vm, struct vm_virtio *v)
 	return 0;
 }
 
+/* --vsock: the userspace backend (Unix sockets) or vhost-vsock. */
+static int setup_vsock(struct vm *vm, struct vm_virtio *v)
+{
+	const struct vm_vsock_config *vc = &vm->cfg->vsock;
+	struct rlimit rl;
+	int r;
+
+	/* One host socket per connection, and the guest may hold thousands:
+	 * allow what the hard limit allows. */
+	if (!vc->vhost && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (vc->vhost)
+		r = virtio_vsock_init_vhost(&v->vsock, vc->cid, &vm->mem, &vm->loop);
+	else
+		r = virtio_vsock_init(&v->vsock, vc->cid, vc->path, &vm->mem, &vm->loop);
+	if (r < 0) {
+		if (vc->vhost && r == -EADDRINUSE)
+			log_error("--vsock cid=%llu: the CID is in use by another VM",
+				  (unsigned long long)vc->cid);
+		else if (vc->vhost)
+			log_error("--vsock vhost=on: /dev/vhost-vsock: %s", strerror(-r));
+		else if (r == -EADDRINUSE)
+			log_error("--vsock socket=%s: a live listener already has it (another VM?)",
+				  vc->path);
+		else
+			log_error("--vsock socket=%s: %s", vc->path, strerror(-r));
+		return r;
+	}
+	v->has_vsock = true;
+	return plug(vm, &v->vsock_pci, &v->vsock.dev, "--vsock");
+}
+
 int vm_virtio_setup(struct vm *vm, struct vm_virtio *v)
 {
 	int r = setup_disks(vm, v);
 
 	if (r == 0)
 		r = setup_nets(vm, v);
+	if (r == 0 && vm->cfg->vsock.enabled)
+		r = setup_vsock(vm, v);
 
 	if (r == 0 && vm->cfg->rng) {
 		r = virtio_rng_create(&vm->mem, &vm->loop, &v->rng);
@@ -217,6 +254,12 @@ void vm_virtio_teardown(struct vm_virtio *v)
 		virtio_net_destroy(&v->net[i]);
 		net_vhost_close(&v->net_vhost[i]);
 		net_tap_close(&v->net_tap[i]);
+	}
+	if (v->has_vsock) {
+		virtio_vsock_stop(&v->vsock); /* vhost first: the transport owns its kicks */
+		if (v->vsock_pci.dev)
+			virtio_pci_destroy(&v->vsock_pci);
+		virtio_vsock_destroy(&v->vsock);
 	}
 	if (v->has_console) {
 		if (v->console_pci.dev)

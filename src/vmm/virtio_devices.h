@@ -1,5 +1,5 @@
 /* virtio_devices: the VM's virtio devices, built from its configuration
- * (--disk, --rng, --console virtio, --net), each behind its own virtio-pci
+ * (--disk, --rng, --console virtio, --net, --vsock), each behind its own virtio-pci
  * function on bus 0, with queue kicks bound to KVM ioeventfds. */
 #ifndef SKIFF_VMM_VIRTIO_DEVICES_H
 #define SKIFF_VMM_VIRTIO_DEVICES_H
@@ -12,6 +12,7 @@
 #include "devices/virtio_console.h"
 #include "devices/virtio_net.h"
 #include "devices/virtio_rng.h"
+#include "devices/virtio_vsock.h"
 #include "virtio/pci.h"
 #include "vmm/config.h"
 
@@ -31,6 +32,9 @@ struct vm_virtio {
 	struct net_tap net_tap[VM_CONFIG_MAX_NETS];
 	struct net_vhost net_vhost[VM_CONFIG_MAX_NETS];
 	unsigned int nnet;
+	bool has_vsock;
+	struct virtio_vsock vsock;
+	struct virtio_pci vsock_pci;
 };
 
 /* Create the devices cfg asks for and plug them into vm->pci. Returns 0, or

@@ -64,3 +64,15 @@ expect "--net rate garbage" "--net" -- --kernel "$KERNEL" --net tap=t0,rx_bw=lot
 expect "--net vhost=on with a rate limit" "vhost=on" -- --kernel "$KERNEL" --net tap=t0,vhost=on,tx_pps=100
 expect "--net burst without a rate" "--net" -- --kernel "$KERNEL" --net tap=t0,tx_bw_burst=1M
 expect "--net the same tap twice" "twice" -- --kernel "$KERNEL" --net tap=t0 --net tap=t0
+# --vsock (issue 5): syntax and ranges, before anything runs.
+expect "--vsock reserved cid 2" "--vsock" -- --kernel "$KERNEL" --vsock cid=2,socket="$tmp/v"
+expect "--vsock cid 2^32-1 (VMADDR_CID_ANY)" "--vsock" -- --kernel "$KERNEL" --vsock cid=4294967295,vhost=on
+expect "--vsock cid not a number" "cid" -- --kernel "$KERNEL" --vsock cid=three,socket="$tmp/v"
+expect "--vsock without cid" "cid=N is required" -- --kernel "$KERNEL" --vsock socket="$tmp/v"
+expect "--vsock without a backend" "socket=PATH or vhost=on" -- --kernel "$KERNEL" --vsock cid=3
+expect "--vsock with both backends" "socket=PATH or vhost=on" -- --kernel "$KERNEL" \
+	--vsock cid=3,socket="$tmp/v",vhost=on
+expect "--vsock socket path too long" "socket path longer" -- --kernel "$KERNEL" \
+	--vsock cid=3,socket="/tmp/$(head -c 120 /dev/zero | tr '\0' a)"
+expect "--vsock unknown item" "bad item 'port=1'" -- --kernel "$KERNEL" --vsock cid=3,port=1
+expect "--vsock twice" "only one vsock" -- --kernel "$KERNEL" --vsock cid=3,vhost=on --vsock cid=4,vhost=on

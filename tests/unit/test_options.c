@@ -241,6 +241,36 @@ static void nets_rejected(void **state)
 	assert_non_null(strstr(err, "twice"));
 }
 
+/* --vsock (issue 5): both backends, the CID range, one of each item. */
+static void vsock_option(void **state)
+{
+	static const char *bad[] = {
+		"cid=3", "socket=/s", "cid=2,socket=/s", "cid=4294967295,vhost=on", "cid=0x10,vhost=on",
+		"cid=3,socket=/s,vhost=on", "cid=3,vhost=maybe", "cid=3,socket=", "cid=3,bogus=1",
+	};
+	struct vm_config cfg;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){
+		"--kernel", "k", "--vsock", "cid=3,socket=/run/v.sock", NULL }), 0);
+	assert_true(cfg.vsock.enabled);
+	assert_int_equal(cfg.vsock.cid, 3);
+	assert_string_equal(cfg.vsock.path, "/run/v.sock");
+	assert_false(cfg.vsock.vhost);
+	assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){
+		"--kernel", "k", "--vsock", "vhost=on,cid=4294967294", NULL }), 0);
+	assert_true(cfg.vsock.vhost);
+	assert_int_equal(cfg.vsock.cid, 4294967294u);
+	assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){ "--kernel", "k", NULL }), 0);
+	assert_false(cfg.vsock.enabled);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){
+			"--kernel", "k", "--vsock", bad[i], NULL }), -EINVAL);
+		assert_non_null(strstr(err, "--vsock"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +283,7 @@ int main(void)
 		cmocka_unit_test(disks_rejected),
 		cmocka_unit_test(nets_accepted),
 		cmocka_unit_test(nets_rejected),
+		cmocka_unit_test(vsock_option),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
