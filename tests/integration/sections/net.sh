@@ -35,7 +35,7 @@ net_boot() {
 		pids+=($!)
 	done
 	start=$(date +%s)
-	timeout 300 "$SKIFF" run --kernel "$KERNEL" --initrd "$img" --memory 512M \
+	timeout -k 10 300 "$SKIFF" run --kernel "$KERNEL" --initrd "$img" --memory 512M \
 		--cmdline "console=ttyS0 panic=-1 quiet skiff.bytes=$net_stream_bytes skiff.streams=$streams skiff.tapdel=$tapdel" \
 		"$@" </dev/null >"$work/$name.out" 2>"$work/$name.err" &
 	pid=$!
