@@ -26,7 +26,7 @@ boot() {
 	# shellcheck disable=SC2086 # a list of paths
 	guest/pack-test-initrd "tests/integration/guest/$script" "$img" ${GUEST_FILES:-}
 	start=$(date +%s)
-	timeout "$BOOT_TIMEOUT" "$SKIFF" run --kernel "$KERNEL" --initrd "$img" "$@" \
+	timeout -k 10 "$BOOT_TIMEOUT" "$SKIFF" run --kernel "$KERNEL" --initrd "$img" "$@" \
 		</dev/null >"$work/$name.out" 2>"$work/$name.err"
 	rc=$?
 	secs=$(( $(date +%s) - start ))
@@ -71,7 +71,7 @@ check_boot() {
 tiny() {
 	local name=$1 hex=$2 want=$3 text=$4 img=$work/tiny-$RANDOM.img
 	tests/integration/tiny-bzimage.sh "$img" "$hex"
-	err=$(timeout 60 "$SKIFF" run --kernel "$img" --cmdline x --memory 16M </dev/null 2>&1 >/dev/null)
+	err=$(timeout -k 10 60 "$SKIFF" run --kernel "$img" --cmdline x --memory 16M </dev/null 2>&1 >/dev/null)
 	rc=$?
 	if [ "$rc" -eq "$want" ] && [[ "$err" == *"$text"* ]] && [ "$(grep -c . <<<"$err")" -le 1 ]; then
 		ok "tiny guest: $name ends skiff with $want"
@@ -106,7 +106,7 @@ section_boot() {
 	# The interactive console: commands typed on stdin reach the guest shell.
 	start=$(date +%s)
 	printf 'echo typed-$((6 * 7))\npoweroff -f\n' |
-		timeout "$BOOT_TIMEOUT" "$SKIFF" run --kernel "$KERNEL" --initrd "$INITRD" --memory 256M \
+		timeout -k 10 "$BOOT_TIMEOUT" "$SKIFF" run --kernel "$KERNEL" --initrd "$INITRD" --memory 256M \
 		>"$work/console.out" 2>"$work/console.err"
 	rc=$?
 	if [ "$rc" -eq 0 ] && grep -q '^typed-42' "$work/console.out"; then

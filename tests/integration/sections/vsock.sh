@@ -24,7 +24,7 @@ vsock_host_side() {
 	fi
 	# First, while the guest waits for us (so the first VM is surely up):
 	# shellcheck disable=SC2086 # the option and its value
-	timeout 60 "$SKIFF" run --kernel "$KERNEL" --initrd "$INITRD" --memory 128M $second \
+	timeout -k 10 60 "$SKIFF" run --kernel "$KERNEL" --initrd "$INITRD" --memory 128M $second \
 		</dev/null >/dev/null 2>"$d/second.err"
 	echo "rc=$?" >>"$d/second.err"
 	"$t" client "$s1" stream >"$d/h2g-stream" 2>&1; echo "rc=$?" >>"$d/h2g-stream"
