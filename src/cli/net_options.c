@@ -113,26 +113,23 @@ static int parse_item(struct vm_net_config *n, const char *key, const char *v)
 
 int cli_parse_net(const char *arg, struct vm_net_config *n)
 {
-	char buf[512], *save = NULL, *item;
+	struct cli_items items;
+	struct cli_item it;
 
 	memset(n, 0, sizeof(*n));
 	n->queues = 1;
-	if (strlen(arg) >= sizeof(buf)) {
+	if (cli_items_init(&items, arg) < 0) {
 		log_error("--net: value too long");
 		return -EINVAL;
 	}
-	strcpy(buf, arg);
-	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(item, '=');
-		const char *v = eq ? eq + 1 : "";
+	while (cli_items_next(&items, &it)) {
+		const char *item = it.key, *v = it.val;
 
-		if (eq)
-			*eq = '\0';
-		if (!eq || parse_item(n, item, v) < 0) {
+		if (!it.has_eq || parse_item(n, item, v) < 0) {
 			log_error("--net '%s': bad item '%s%s%s' (expected tap=NAME of at most %d "
 				  "characters, mac=XX:XX:XX:XX:XX:XX unicast, queues=1..%d, "
 				  "vhost=on|off, mtu=%d..%d, {rx,tx}_{bw,bw_burst}=SIZE, "
-				  "{rx,tx}_{pps,pps_burst}=N)", arg, item, eq ? "=" : "", v,
+				  "{rx,tx}_{pps,pps_burst}=N)", arg, item, it.has_eq ? "=" : "", v,
 				  VM_CONFIG_IFNAME_MAX, VM_CONFIG_NET_MAX_QUEUES, NET_MTU_MIN,
 				  NET_MTU_MAX);
 			return -EINVAL;

@@ -62,23 +62,45 @@ int cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned
 	return 0;
 }
 
+int cli_items_init(struct cli_items *s, const char *arg)
+{
+	if (strlen(arg) >= sizeof(s->buf))
+		return -E2BIG;
+	strcpy(s->buf, arg);
+	s->save = NULL;
+	s->started = false;
+	return 0;
+}
+
+bool cli_items_next(struct cli_items *s, struct cli_item *it)
+{
+	char *item = strtok_r(s->started ? NULL : s->buf, ",", &s->save);
+	char *eq;
+
+	s->started = true;
+	if (!item)
+		return false;
+	eq = strchr(item, '=');
+	if (eq)
+		*eq = '\0';
+	*it = (struct cli_item){ .key = item, .val = eq ? eq + 1 : "", .has_eq = eq != NULL };
+	return true;
+}
+
 /* --disk path=IMG[,readonly=on|off][,serial=ID] */
 int cli_parse_disk(const char *arg, struct vm_disk_config *d)
 {
-	char buf[4096], *save = NULL, *item;
+	struct cli_items items;
+	struct cli_item it;
 
 	memset(d, 0, sizeof(*d));
-	if (strlen(arg) >= sizeof(buf)) {
+	if (cli_items_init(&items, arg) < 0) {
 		log_error("--disk: value too long");
 		return -EINVAL;
 	}
-	strcpy(buf, arg);
-	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(item, '=');
-		const char *v = eq ? eq + 1 : "";
+	while (cli_items_next(&items, &it)) {
+		const char *item = it.key, *v = it.val;
 
-		if (eq)
-			*eq = '\0';
 		if (!strcmp(item, "path") && *v) {
 			strcpy(d->path, v); /* fits: v is shorter than buf */
 		} else if (!strcmp(item, "readonly") && (!strcmp(v, "on") || !strcmp(v, "off"))) {
@@ -87,7 +109,7 @@ int cli_parse_disk(const char *arg, struct vm_disk_config *d)
 			strcpy(d->serial, v);
 		} else {
 			log_error("--disk '%s': bad item '%s%s%s' (expected path=IMG, readonly=on|off, "
-				  "serial=ID of at most %d characters)", arg, item, eq ? "=" : "", v,
+				  "serial=ID of at most %d characters)", arg, item, it.has_eq ? "=" : "", v,
 				  VM_CONFIG_SERIAL_MAX);
 			return -EINVAL;
 		}
@@ -104,22 +126,19 @@ int cli_parse_disk(const char *arg, struct vm_disk_config *d)
  * spec 5.10.4 uses only the low 32 bits of guest_cid. */
 int cli_parse_vsock(const char *arg, struct vm_vsock_config *vs)
 {
-	char buf[512], *save = NULL, *item;
+	struct cli_items items;
+	struct cli_item it;
 	bool have_cid = false;
 
 	memset(vs, 0, sizeof(*vs));
-	if (strlen(arg) >= sizeof(buf)) {
+	if (cli_items_init(&items, arg) < 0) {
 		log_error("--vsock: value too long");
 		return -EINVAL;
 	}
-	strcpy(buf, arg);
-	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(item, '=');
-		const char *v = eq ? eq + 1 : "";
+	while (cli_items_next(&items, &it)) {
+		const char *item = it.key, *v = it.val;
 		unsigned long n;
 
-		if (eq)
-			*eq = '\0';
 		if (!strcmp(item, "cid")) {
 			if (cli_parse_uint(v, 3, 0xfffffffeUL, &n) < 0) {
 				log_error("--vsock '%s': cid must be a whole number from 3 to 4294967294", arg);
@@ -138,7 +157,7 @@ int cli_parse_vsock(const char *arg, struct vm_vsock_config *vs)
 			vs->vhost = !strcmp(v, "on");
 		} else {
 			log_error("--vsock '%s': bad item '%s%s%s' (expected cid=N, socket=PATH, "
-				  "vhost=on|off)", arg, item, eq ? "=" : "", v);
+				  "vhost=on|off)", arg, item, it.has_eq ? "=" : "", v);
 			return -EINVAL;
 		}
 	}

@@ -3,6 +3,7 @@
 #ifndef SKIFF_CLI_OPTIONS_H
 #define SKIFF_CLI_OPTIONS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vmm/config.h"
@@ -14,6 +15,23 @@ int cli_parse_size(const char *s, uint64_t *out);
 
 /* Parse a decimal unsigned integer in [min, max]: 0, -EINVAL or -ERANGE. */
 int cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+
+/* The items of a device option's value, "key=value,key2=value2,...",
+ * split from a copy of it (the value itself is left alone). An item
+ * without '=' has has_eq false and an empty value. */
+struct cli_item {
+	const char *key, *val;
+	bool has_eq;
+};
+struct cli_items {
+	char buf[4096];
+	char *save;
+	bool started;
+};
+/* 0, or -E2BIG when arg does not fit (the caller names its option). */
+int cli_items_init(struct cli_items *s, const char *arg);
+/* The next item into *it; false after the last. */
+bool cli_items_next(struct cli_items *s, struct cli_item *it);
 
 /* Parse a --disk value "path=IMG[,readonly=on|off][,serial=ID]" into d;
  * 0, or -EINVAL after one line naming the item. */

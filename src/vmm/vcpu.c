@@ -2,6 +2,7 @@
  * synchronously (port I/O and MMIO dispatch); everything else is the event
  * loop's. */
 #include <errno.h>
+#include <time.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,9 @@
 
 /* The signal that kicks a vCPU out of KVM_RUN (api.rst 5, immediate_exit). */
 #define VCPU_KICK_SIGNAL SIGUSR1
+/* How long vcpu_stop() waits for a thread: 20 kicks 100 ms apart. */
+#define VCPU_STOP_TICKS 20
+#define VCPU_STOP_TICK_NS 100000000L
 
 static void kick_handler(int sig)
 {
@@ -199,15 +203,32 @@ int vcpu_start(struct vcpu *vcpu)
 	return 0;
 }
 
-void vcpu_stop(struct vcpu *vcpu)
+int vcpu_stop(struct vcpu *vcpu)
 {
 	if (!vcpu->thread_started)
-		return;
+		return 0;
 	/* immediate_exit covers a kick that lands just before KVM_RUN. */
 	vcpu->run->immediate_exit = 1;
-	pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
-	pthread_join(vcpu->thread, NULL);
-	vcpu->thread_started = 0;
+	/* Kick again every tick: a kick can be spent on a KVM_RUN the thread
+	 * was already leaving. A thread still there after the last one is
+	 * stuck (in the host kernel, or in a device call that never returns)
+	 * and joining it would hang skiff with it. */
+	for (unsigned int tick = 0; tick < VCPU_STOP_TICKS; tick++) {
+		struct timespec deadline;
+
+		pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_nsec += VCPU_STOP_TICK_NS;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+		if (pthread_timedjoin_np(vcpu->thread, NULL, &deadline) == 0) {
+			vcpu->thread_started = 0;
+			return 0;
+		}
+	}
+	return -ETIMEDOUT;
 }
 
 void vcpu_destroy(struct vcpu *vcpu)

@@ -437,6 +437,7 @@ int vm_run(const struct vm_config *cfg)
 	uint64_t entry = 0;
 	sigset_t term;
 	int status = EXIT_CONFIG;
+	bool stuck = false;
 
 	if (!vm)
 		return EXIT_HOST;
@@ -487,7 +488,11 @@ int vm_run(const struct vm_config *cfg)
 	for (unsigned int i = 0; i < vm->nvcpus; i++) {
 		struct kvm_regs regs;
 
-		vcpu_stop(&vm->vcpus[i]);
+		if (vcpu_stop(&vm->vcpus[i]) < 0) {
+			stuck = true;
+			log_error("vCPU %u did not stop (stuck in KVM_RUN or a device call)", i);
+			continue;
+		}
 		if (kvm_vcpu_get_regs(vm->vcpus[i].fd, &regs) == 0)
 			log_debug("vCPU %u stopped at RIP %#llx", i, (unsigned long long)regs.rip);
 	}
@@ -495,6 +500,13 @@ int vm_run(const struct vm_config *cfg)
 	status = vm->exit_status;
 	if (vm->stop_msg[0])
 		log_error("%s", vm->stop_msg);
+	if (stuck) {
+		/* A live vCPU thread still uses guest memory and the devices:
+		 * leave everything to the process exit. A stop that was meant
+		 * to be clean becomes a host failure. */
+		fflush(NULL);
+		_exit(status == EXIT_GUEST_DONE ? EXIT_HOST : status);
+	}
 out:
 	teardown(vm);
 	file_map_close(&kernel);

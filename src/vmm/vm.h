@@ -79,8 +79,10 @@ void vm_report_startup(struct vm *vm);
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id,
 		const struct kvm_cpuid2 *cpuid, uint64_t entry);
 int vcpu_start(struct vcpu *vcpu);
-/* Make a running vCPU leave KVM_RUN and its thread end; then join it. */
-void vcpu_stop(struct vcpu *vcpu);
+/* Make a running vCPU leave KVM_RUN and its thread end; then join it.
+ * 0, or -ETIMEDOUT when the thread did not end within 2 s of kicks (it
+ * still runs: its vCPU and guest memory must then be left alone). */
+int vcpu_stop(struct vcpu *vcpu);
 void vcpu_destroy(struct vcpu *vcpu);
 
 #endif

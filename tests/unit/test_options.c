@@ -271,9 +271,40 @@ static void vsock_option(void **state)
 	}
 }
 
+/* The item splitter all device options share. */
+static void items_split(void **state)
+{
+	static char huge[5000];
+	struct cli_items items;
+	struct cli_item it;
+	const char *arg = "path=a=b,readonly,,serial=";
+
+	(void)state;
+	assert_int_equal(cli_items_init(&items, arg), 0);
+	assert_true(cli_items_next(&items, &it));
+	assert_string_equal(it.key, "path");
+	assert_string_equal(it.val, "a=b"); /* only the first '=' splits */
+	assert_true(it.has_eq);
+	assert_true(cli_items_next(&items, &it));
+	assert_string_equal(it.key, "readonly");
+	assert_string_equal(it.val, "");
+	assert_false(it.has_eq);
+	/* empty items are skipped (strtok semantics) */
+	assert_true(cli_items_next(&items, &it));
+	assert_string_equal(it.key, "serial");
+	assert_string_equal(it.val, "");
+	assert_true(it.has_eq);
+	assert_false(cli_items_next(&items, &it));
+	assert_false(cli_items_next(&items, &it));
+	assert_string_equal(arg, "path=a=b,readonly,,serial="); /* the value is left alone */
+	memset(huge, 'x', sizeof(huge) - 1);
+	assert_int_equal(cli_items_init(&items, huge), -E2BIG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(items_split),
 		cmocka_unit_test(sizes_accepted),
 		cmocka_unit_test(sizes_rejected),
 		cmocka_unit_test(uints),
