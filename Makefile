@@ -22,7 +22,8 @@ SUPPORT_OBJS := $(SUPPORT_SRCS:%.c=$(BUILD)/obj/%.o)
 # libFuzzer targets: clang only, built by `make fuzz` into build/fuzz/.
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZERS   := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
-FUZZ_LIB_SRCS := $(LIB_SRCS) $(sort $(wildcard tests/fuzz/support/*.c))
+# The guest-driver harness (tests/unit/support) negotiates features for them.
+FUZZ_LIB_SRCS := $(LIB_SRCS) tests/unit/support/virtio_driver.c
 
 .PHONY: all test unit fuzz tools bench run guest deps clean
 all: $(BUILD)/skiff
@@ -62,7 +63,7 @@ bench: $(BENCHES)
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	@clang $(CPPFLAGS) -Itests/fuzz -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	@clang $(CPPFLAGS) -Itests/fuzz -Itests/unit/support -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 		$< $(FUZZ_LIB_SRCS) -o $@ -luring -lpthread
 
 fuzz: $(FUZZERS)

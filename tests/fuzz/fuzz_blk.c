@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "devices/virtio_blk.h"
+#include "virtio_driver.h"
 
 #define RAM      (1u << 20)
 #define DESC     0x1000u    /* 16 descriptors * 16 bytes */
@@ -63,13 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
 		features &= ~(1ULL << VIRTIO_F_IN_ORDER);
 	if (len > 1 && (in[1] & 2))
 		features &= ~(1ULL << VIRTIO_RING_F_EVENT_IDX);
-	virtio_dev_write_status(&b.dev, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	b.dev.driver_feature_select = 0;
-	virtio_dev_write_driver_features(&b.dev, (uint32_t)features);
-	b.dev.driver_feature_select = 1;
-	virtio_dev_write_driver_features(&b.dev, (uint32_t)(features >> 32));
-	virtio_dev_write_status(&b.dev, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-				VIRTIO_CONFIG_S_FEATURES_OK);
+	vdrv_negotiate(&(struct vdrv){ .d = &b.dev }, features);
 	vq = &b.dev.queues[0];
 	vq->size = QSIZE;
 	vq->desc_gpa = DESC;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "devices/virtio_net.h"
+#include "virtio_driver.h"
 
 #define RAM   (1u << 20)
 #define QSIZE 16u
@@ -29,17 +30,6 @@ static void drain(int fd)
 
 	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 		;
-}
-
-static void set_features(struct virtio_dev *d, uint64_t f)
-{
-	virtio_dev_write_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	d->driver_feature_select = 0;
-	virtio_dev_write_driver_features(d, (uint32_t)f);
-	d->driver_feature_select = 1;
-	virtio_dev_write_driver_features(d, (uint32_t)(f >> 32));
-	virtio_dev_write_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-				VIRTIO_CONFIG_S_FEATURES_OK);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
@@ -67,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
 	for (int i = 0; i < 4; i++)
 		if (in[0] & (1u << i))
 			f &= ~drop[i];
-	set_features(&n.dev, f);
+	vdrv_negotiate(&(struct vdrv){ .d = &n.dev }, f);
 	for (uint16_t q = 0; q < 3; q++) {
 		struct virtq *vq = &n.dev.queues[q];
 

@@ -21,6 +21,7 @@
 #include "devices/virtio_rng.h"
 #include "mem/guest_mem.h"
 #include "virtio/virtq.h"
+#include "virtio_driver.h"
 
 #define RAM     0x14000u
 #define SPLIT   0x10000u
@@ -124,13 +125,7 @@ static void run_device(const struct guest_mem *mem, const uint8_t *h, uint64_t f
 	if (virtio_rng_create(mem, NULL, &rng) < 0)
 		return;
 	d = &rng->dev;
-	virtio_dev_write_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	d->driver_feature_select = 0;
-	virtio_dev_write_driver_features(d, (uint32_t)features);
-	d->driver_feature_select = 1;
-	virtio_dev_write_driver_features(d, (uint32_t)(features >> 32));
-	virtio_dev_write_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-				   VIRTIO_CONFIG_S_FEATURES_OK);
+	vdrv_negotiate(&(struct vdrv){ .d = d }, features);
 	configure(virtio_dev_selected_queue(d), h);
 	virtio_dev_write_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 				   VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
