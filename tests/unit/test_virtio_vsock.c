@@ -344,12 +344,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(credit_stall_and_resume_host_to_guest, setup, teardown),
 		cmocka_unit_test_setup_teardown(host_half_close, setup, teardown),
 	};
-	struct rlimit rl;
 
-	/* 1024 connections hold two descriptors each here. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, NULL);
 }

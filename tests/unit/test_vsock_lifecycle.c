@@ -328,12 +328,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(transport_reset_event, setup, teardown),
 		cmocka_unit_test_setup_teardown(restore_sends_transport_reset, setup, teardown),
 	};
-	struct rlimit rl;
 
-	/* 1024 connections hold two descriptors each here. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, NULL);
 }
