@@ -400,42 +400,44 @@ static void rx_waits_for_buffers(void **state)
 	assert_int_equal(f->n.stats.rx_frames, 1);
 }
 
+/* The host sends a frame of drop_len, then one of keep_len (pattern
+ * seed): the first is dropped and counted, the second fills the buffer. */
+static void expect_drop_then_deliver(struct fx *f, uint32_t drop_len, uint32_t keep_len,
+				     uint8_t seed)
+{
+	uint16_t id;
+	uint32_t len;
+
+	host_send(f, 0, drop_len, 1);
+	host_send(f, 0, keep_len, seed);
+	virtio_net_poll(&f->n);
+	assert_int_equal(f->n.stats.rx_dropped, 1);
+	assert_int_equal(vdrv_get_used(&f->v.rings[0], &id, &len), 1);
+	assert_int_equal(len, NET_HDR_LEN + keep_len);
+}
+
 static void rx_too_big_dropped(void **state)
 {
 	struct fx *f = *state;
-	uint16_t id;
-	uint32_t len;
 
 	/* No GUEST_TSO/UFO: nothing longer than the MTU + 18 may reach it. */
 	up(f, (all_features(f) & ~F(VIRTIO_F_IN_ORDER)) &
 	      ~(F(VIRTIO_NET_F_GUEST_TSO4) | F(VIRTIO_NET_F_GUEST_TSO6) |
 		F(VIRTIO_NET_F_GUEST_UFO) | F(VIRTIO_NET_F_GUEST_ECN)));
 	post_rx(f, 0, 4096, NULL);
-	host_send(f, 0, 1519, 1);
-	host_send(f, 0, 1518, 2);
-	virtio_net_poll(&f->n);
-	assert_int_equal(f->n.stats.rx_dropped, 1);
-	assert_int_equal(vdrv_get_used(&f->v.rings[0], &id, &len), 1);
-	assert_int_equal(len, NET_HDR_LEN + 1518);
+	expect_drop_then_deliver(f, 1519, 1518, 2);
 }
 
 static void rx_buffer_too_small_dropped(void **state)
 {
 	struct fx *f = *state;
 	uint64_t g;
-	uint16_t id;
-	uint32_t len;
 
 	/* Without mergeable buffers one buffer must hold the frame: the
 	 * frame is dropped, the buffer stays for the next. */
 	up(f, all_features(f) & ~F(VIRTIO_NET_F_MRG_RXBUF) & ~F(VIRTIO_F_IN_ORDER));
 	post_rx(f, 0, 512, &g);
-	host_send(f, 0, 1000, 1);
-	host_send(f, 0, 300, 3);
-	virtio_net_poll(&f->n);
-	assert_int_equal(f->n.stats.rx_dropped, 1);
-	assert_int_equal(vdrv_get_used(&f->v.rings[0], &id, &len), 1);
-	assert_int_equal(len, NET_HDR_LEN + 300);
+	expect_drop_then_deliver(f, 1000, 300, 3);
 	assert_int_equal(((uint8_t *)vdrv_host(&f->m, g, 512))[NET_HDR_LEN + 1], pat(1, 3));
 	assert_false(needs_reset(f));
 }
