@@ -21,7 +21,7 @@
 #include "devices/virtio_vsock.h"
 #include "devices/vsock_conn.h"
 /* The guest-driver harness of the unit tests (rings in fake guest memory). */
-#include "../unit/support/virtio_driver.c"
+#include "virtio_driver.h"
 
 #define CID 3
 #define RING 64
