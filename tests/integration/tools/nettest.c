@@ -171,7 +171,19 @@ static void do_send(int fd, uint64_t total)
 		sent += len;
 		blk++;
 	}
+	/* Wait for the receiver's EOF: it closes only after it has read ours,
+	 * so every byte reached it before this sender reports (and its VM may
+	 * power off). */
 	shutdown(fd, SHUT_WR);
+	for (;;) {
+		uint8_t drain[256];
+		ssize_t k = read(fd, drain, sizeof(drain));
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+	}
 	report(sent, &s, t0);
 }
 
