@@ -33,7 +33,9 @@ tap() {
 		out=${out##*--- retry: only what follows counts ---} ;;
 	esac
 	printf '%s\n' "$out" >"$log/$(echo "$name" | tr ' /' '__').log"
-	printf '%s\n' "$out" | grep -E '^(not )?ok ' | sed "s|^|[$name] |"
+	# Results, and the notes of a boot that was run again (run.sh).
+	printf '%s\n' "$out" | grep -E '^(not )?ok |^# .*(once more|booted again: [1-9])' |
+		sed "s|^|[$name] |"
 	ok=$(printf '%s\n' "$out" | grep -cE '^ok ')
 	bad=$(printf '%s\n' "$out" | grep -cE '^not ok ')
 	passed=$((passed + ok))

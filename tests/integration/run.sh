@@ -17,21 +17,38 @@ n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1: $2"; }
 
+# again_after_triple_fault NAME: true (once per boot) when the last run
+# ended in a guest triple fault. Under the nested sandbox (QEMU TCG
+# emulating SVM) a multi-vCPU Linux guest triple-faults now and then with
+# nothing on its console, also with no device beyond the defaults (a
+# 4-vCPU facts boot, 2026-12-01), and the outer guest itself dies the same
+# way (the retry in tests/run-all.sh). One more boot tells that apart from
+# a skiff fault, which fails both times; the retry is printed, never hidden.
+again_after_triple_fault() {
+	[ "$rc" -eq 4 ] && [[ "$err" == *"guest triple fault"* ]] || return 1
+	triple_fault_retries=$((triple_fault_retries + 1))
+	echo "# $1: $err after ${secs}s; booting it once more (nested-sandbox triple fault)"
+}
+triple_fault_retries=0
+
 # boot NAME SCRIPT [skiff options...]: run the guest with SCRIPT as
 # /test.sh (and the files named in $GUEST_FILES in its /bin); sets $out
 # (console), $err (stderr), $rc, $secs.
 boot() {
-	local name=$1 script=$2 img=$work/$1.img start
+	local name=$1 script=$2 img=$work/$1.img start try
 	shift 2
 	# shellcheck disable=SC2086 # a list of paths
 	guest/pack-test-initrd "tests/integration/guest/$script" "$img" ${GUEST_FILES:-}
-	start=$(date +%s)
-	timeout -k 10 "$BOOT_TIMEOUT" "$SKIFF" run --kernel "$KERNEL" --initrd "$img" "$@" \
-		</dev/null >"$work/$name.out" 2>"$work/$name.err"
-	rc=$?
-	secs=$(( $(date +%s) - start ))
-	out=$(tr -d '\r' <"$work/$name.out")
-	err=$(cat "$work/$name.err")
+	for try in 1 2; do
+		start=$(date +%s)
+		timeout -k 10 "$BOOT_TIMEOUT" "$SKIFF" run --kernel "$KERNEL" --initrd "$img" "$@" \
+			</dev/null >"$work/$name.out" 2>"$work/$name.err"
+		rc=$?
+		secs=$(( $(date +%s) - start ))
+		out=$(tr -d '\r' <"$work/$name.out")
+		err=$(cat "$work/$name.err")
+		[ "$try" = 1 ] && again_after_triple_fault "$name" || break
+	done
 }
 
 # value KEY: the KEY=value line the guest printed.
@@ -202,3 +219,4 @@ done
 for section in ${ONLY:-${SECTIONS[*]}}; do
 	"section_$section"
 done
+echo "# guest triple faults booted again: $triple_fault_retries"
