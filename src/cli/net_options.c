@@ -95,6 +95,8 @@ static int parse_item(struct vm_net_config *n, const char *key, const char *v)
 	if (!strcmp(key, "vhost")) {
 		if (!strcmp(v, "on"))
 			n->vhost = VM_NET_VHOST_ON;
+		else if (!strcmp(v, "auto"))
+			n->vhost = VM_NET_VHOST_AUTO;
 		else if (!strcmp(v, "off"))
 			n->vhost = VM_NET_VHOST_OFF;
 		else
@@ -128,7 +130,7 @@ int cli_parse_net(const char *arg, struct vm_net_config *n)
 		if (!it.has_eq || parse_item(n, item, v) < 0) {
 			log_error("--net '%s': bad item '%s%s%s' (expected tap=NAME of at most %d "
 				  "characters, mac=XX:XX:XX:XX:XX:XX unicast, queues=1..%d, "
-				  "vhost=on|off, mtu=%d..%d, {rx,tx}_{bw,bw_burst}=SIZE, "
+				  "vhost=on|off|auto, mtu=%d..%d, {rx,tx}_{bw,bw_burst}=SIZE, "
 				  "{rx,tx}_{pps,pps_burst}=N)", arg, item, it.has_eq ? "=" : "", v,
 				  VM_CONFIG_IFNAME_MAX, VM_CONFIG_NET_MAX_QUEUES, NET_MTU_MIN,
 				  NET_MTU_MAX);

@@ -179,7 +179,7 @@ void cli_print_usage(void *stream)
 		"usage: skiff run --kernel PATH [--initrd PATH] [--cmdline STR]\n"
 		"                 [--cpus N] [--memory SIZE] [--disk path=IMG[,readonly=on][,serial=ID]]...\n"
 		"                 [--console serial|virtio] [--rng]\n"
-		"                 [--net tap=NAME[,mac=MAC][,queues=N][,vhost=on|off][,mtu=N][,LIMITS]]...\n"
+		"                 [--net tap=NAME[,mac=MAC][,queues=N][,vhost=on|off|auto][,mtu=N][,LIMITS]]...\n"
 		"                 [--vsock cid=N,socket=PATH | --vsock cid=N,vhost=on]\n"
 		"  --kernel PATH   x86-64 Linux bzImage (64-bit boot protocol)\n"
 		"  --initrd PATH   initial ramdisk\n"

@@ -27,7 +27,7 @@ struct vm_disk_config {
 #define VM_CONFIG_IFNAME_MAX 15       /* IFNAMSIZ - 1 */
 
 enum vm_net_vhost {
-	VM_NET_VHOST_AUTO,         /* not given: userspace for now (README) */
+	VM_NET_VHOST_AUTO,         /* vhost-net, else userspace with one line */
 	VM_NET_VHOST_ON,           /* vhost-net or fail */
 	VM_NET_VHOST_OFF,          /* userspace datapath */
 };

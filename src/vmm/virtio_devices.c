@@ -97,16 +97,16 @@ static bool net_limited(const struct vm_net_limit *l)
 	return l->bw || l->pps;
 }
 
-/* vhost=on: vhost-net or nothing; vhost=off and the default: userspace.
- * The default stays off vhost-net until the guest boot that hung with it
- * in the nested sandbox (2 queue pairs, before the guest's /init) is
- * understood. v->pairs stays 0 for userspace. */
+/* vhost=on: vhost-net or nothing; vhost=off: userspace; auto (the
+ * default): vhost-net when /dev/vhost-net takes the queues, else userspace
+ * after one line. Rate limits need userspace. v->pairs stays 0 for
+ * userspace. */
 static int setup_vhost(const struct vm_net_config *nc, struct net_vhost *v, const char *what)
 {
 	int r;
 
 	memset(v, 0, sizeof(*v));
-	if (nc->vhost != VM_NET_VHOST_ON || net_limited(&nc->rx) || net_limited(&nc->tx))
+	if (nc->vhost == VM_NET_VHOST_OFF || net_limited(&nc->rx) || net_limited(&nc->tx))
 		return 0;
 	r = net_vhost_open(v, nc->queues, nc->vhost == VM_NET_VHOST_ON);
 	if (r == 0)

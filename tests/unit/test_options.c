@@ -193,8 +193,11 @@ static void nets_accepted(void **state)
 	assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){
 		"--kernel", "k", "--cpus", "2", "--net", "tap=skt0",
 		"--net", "tap=skt1,mac=52:54:00:ab:cd:EF,queues=2,vhost=off,mtu=9000,rx_bw=10M,"
-		"rx_bw_burst=1M,rx_pps=1000,tx_pps=5,tx_pps_burst=2,tx_bw=1G", NULL }), 0);
-	assert_int_equal(cfg.nnets, 2);
+		"rx_bw_burst=1M,rx_pps=1000,tx_pps=5,tx_pps_burst=2,tx_bw=1G",
+		"--net", "tap=skt2,vhost=on", "--net", "tap=skt3,vhost=auto", NULL }), 0);
+	assert_int_equal(cfg.nnets, 4);
+	assert_int_equal(cfg.nets[2].vhost, VM_NET_VHOST_ON);
+	assert_int_equal(cfg.nets[3].vhost, VM_NET_VHOST_AUTO);
 	assert_string_equal(cfg.nets[0].tap, "skt0");
 	assert_int_equal(cfg.nets[0].queues, 1);
 	assert_int_equal(cfg.nets[0].vhost, VM_NET_VHOST_AUTO);

@@ -4,9 +4,12 @@
 # NET_BYTES per direction per boot (split over the streams): 100 MiB by
 # default. The nested sandbox moved 4-15 MB/s per direction in userspace
 # and 10-35 MB/s with vhost-net (2 cores shared), so a boot takes 70-100 s
-# of which the transfers are 20-40 s; three boots fit the budget.
+# of which the transfers are 20-40 s; the four boots fit the budget.
 NET_BYTES=${NET_BYTES:-$((100 << 20))}
 NET_TAP=skt0
+# NET_KCMDLINE: the guest command line before the test parameters (drop
+# quiet to see where a guest stops).
+NET_KCMDLINE=${NET_KCMDLINE:-console=ttyS0 panic=-1 quiet}
 
 # net_tap_up [multi_queue]: a fresh tap with the host's address.
 net_tap_up() {
@@ -20,13 +23,20 @@ net_field() { sed -n "s/^$2 .*$3=\([^ ]*\).*/\1/p" "$1" | tail -n 1; }
 
 # net_boot NAME STREAMS TAPDEL [skiff options...]: boot with net.sh, host
 # servers on 5001.. (send) and 5002.. (receive); sets out, err, rc, and
-# the per-stream host result files $work/NAME.h2g.I / NAME.g2h.I.
+# the per-stream host result files $work/NAME.h2g.I / NAME.g2h.I. Boots
+# once more after a guest triple fault (again_after_triple_fault, run.sh).
 net_boot() {
-	local name=$1 streams=$2 tapdel=$3 img=$work/$1.img start pid spid i p pids=()
-	shift 3
-	net_stream_bytes=$((NET_BYTES / streams))
+	local img=$work/$1.img
+	net_stream_bytes=$(($NET_BYTES / $2))
 	guest/pack-test-initrd tests/integration/guest/net.sh "$img" \
 		"$TOOLS/nettest"
+	net_boot_once "$@"
+	again_after_triple_fault "$1" && net_boot_once "$@"
+}
+
+net_boot_once() {
+	local name=$1 streams=$2 tapdel=$3 img=$work/$1.img start pid spid i p pids=()
+	shift 3
 	for ((i = 0; i < streams; i++)); do
 		timeout 300 "$TOOLS/nettest" serve-send $((5001 + 2 * i)) "$net_stream_bytes" \
 			>"$work/$name.h2g.$i" 2>&1 &
@@ -36,7 +46,7 @@ net_boot() {
 	done
 	start=$(date +%s)
 	timeout -k 10 300 "$SKIFF" run --kernel "$KERNEL" --initrd "$img" --memory 512M \
-		--cmdline "console=ttyS0 panic=-1 quiet skiff.bytes=$net_stream_bytes skiff.streams=$streams skiff.tapdel=$tapdel" \
+		--cmdline "$NET_KCMDLINE skiff.bytes=$net_stream_bytes skiff.streams=$streams skiff.tapdel=$tapdel" \
 		"$@" </dev/null >"$work/$name.out" 2>"$work/$name.err" &
 	pid=$!
 	net_ping=fail
@@ -105,8 +115,18 @@ section_net() {
 		not_ok "virtio-net: queues=2 on a single-queue tap is one line naming --net, status 1" "status $rc: $err"
 	fi
 
-	# Userspace datapath, one queue pair; the tap is deleted at the end.
-	net_boot net-user 1 1 --net tap=$NET_TAP,vhost=off,mac=52:54:00:12:34:56
+	# Userspace datapath, one queue pair, reached through the fallback:
+	# vhost=auto (the default) while /dev/vhost-net refuses (/dev/null is
+	# bound over it), so skiff says so in one line and serves the queues
+	# itself. The tap is deleted at the end.
+	mount --bind /dev/null /dev/vhost-net 2>/dev/null
+	net_boot net-user 1 1 --net tap=$NET_TAP,mac=52:54:00:12:34:56
+	umount /dev/vhost-net 2>/dev/null
+	if [ "$(grep -c '/dev/vhost-net: .*; using the userspace datapath' <<<"$err")" -eq 1 ]; then
+		ok "virtio-net vhost=auto: /dev/vhost-net refusing is one line, then the userspace datapath"
+	else
+		not_ok "virtio-net vhost=auto: /dev/vhost-net refusing is one line, then the userspace datapath" "stderr: $err"
+	fi
 	if [ "$rc" -eq 0 ]; then ok "virtio-net userspace: guest powers off cleanly after its tap went away"
 	else not_ok "virtio-net userspace: guest powers off cleanly after its tap went away" "status $rc: $err"; fi
 	check "virtio-net userspace: the guest's eth0 has the MAC from --net" NET_MAC 52:54:00:12:34:56
@@ -123,16 +143,12 @@ section_net() {
 		not_ok "virtio-net userspace: one log line for the lost tap" "stderr: $err"
 	fi
 
-	# Two queue pairs on two vCPUs: not in make test while it fails now
-	# and then (a triple fault of vCPU 1, a hang before /init; issue 4
-	# stays open). NET_MQ=1 runs it.
-	[ "${NET_MQ:-0}" = 1 ] && section_net_mq
+	# Two queue pairs on two vCPUs, in userspace.
+	section_net_mq
 
 	# The offloaded datapath: vhost-net on two pairs (one /dev/vhost-net
 	# and one tap queue each), two vCPUs, pings and two streams each way.
-	# Not in make test while it hangs: this guest stopped before its /init
-	# in two sandbox runs of three (issue 4 stays open; NET_VHOST=1 runs it).
-	[ "${NET_VHOST:-0}" = 1 ] && section_net_vhost
+	section_net_vhost
 	ip link del "$NET_TAP" 2>/dev/null
 	echo "# net section: $(( $(date +%s) - t0 ))s"
 }
