@@ -15,6 +15,7 @@
 
 #include "arch/x86/acpi.h"
 #include "arch/x86/boot.h"
+#include "arch/x86/cpuid.h"
 #include "arch/x86/cpu_setup.h"
 #include "arch/x86/layout.h"
 #include "util/file.h"
@@ -321,6 +322,8 @@ static int setup_vcpus(struct vm *vm, uint64_t entry)
 		log_error("KVM_GET_SUPPORTED_CPUID failed: %s", strerror(-r));
 		return r;
 	}
+	if (kvm_vm_check_cap(vm->fd, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+		cpuid_set_tsc_deadline(cpuid);
 	vm->vcpus = calloc(vm->nvcpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus) {
 		free(cpuid);

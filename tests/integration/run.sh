@@ -74,6 +74,13 @@ check_boot() {
 	else
 		not_ok "$name: guest sees $want_cpus CPUs" "saw '$cpus'"
 	fi
+	# Every KVM with an in-kernel LAPIC has KVM_CAP_TSC_DEADLINE_TIMER:
+	# skiff must pass the timer on (cpuid_set_tsc_deadline).
+	if [ "$(value TSC_DEADLINE_CPUS)" = "$want_cpus" ]; then
+		ok "$name: every CPU has the TSC-deadline timer"
+	else
+		not_ok "$name: every CPU has the TSC-deadline timer" "on '$(value TSC_DEADLINE_CPUS)' CPUs"
+	fi
 	# MemTotal is RAM less what the kernel keeps for itself (its image,
 	# memmap, reservations): for the Debian kernel about 50 MiB.
 	mem_kb=$(value MEMTOTAL_KB)

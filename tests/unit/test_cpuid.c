@@ -63,6 +63,19 @@ static void topology_per_vcpu(void **state)
 	free(c);
 }
 
+static void tsc_deadline_bit(void **state)
+{
+	struct kvm_cpuid2 *c = sample();
+
+	(void)state;
+	cpuid_set_tsc_deadline(c);
+	assert_true(c->entries[0].ecx & (1u << 24));
+	assert_int_equal(c->entries[0].ecx & ~(1u << 24), 0);  /* nothing else */
+	assert_int_equal(c->entries[8].eax, 0x1234);           /* other leaves kept */
+	assert_int_equal(c->entries[7].ecx, 0x7007);
+	free(c);
+}
+
 static void rtc_bcd(void **state)
 {
 	(void)state;
@@ -124,6 +137,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(topology_per_vcpu),
+		cmocka_unit_test(tsc_deadline_bit),
 		cmocka_unit_test(rtc_bcd),
 		cmocka_unit_test(platform_ports),
 	};

@@ -5,6 +5,7 @@
 
 /* Bits and fields cited from the Intel SDM vol. 2A "CPUID" and AMD APM vol. 3
  * appendix E. */
+#define CPUID1_ECX_TSC_DEADLINE (1u << 24)
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
 #define CPUID1_EDX_HTT        (1u << 28)
 #define LEVEL_TYPE_SMT        1u
@@ -84,6 +85,13 @@ void cpuid_adjust(struct kvm_cpuid2 *c, unsigned int apic_id, unsigned int ncpus
 			break;
 		}
 	}
+}
+
+void cpuid_set_tsc_deadline(struct kvm_cpuid2 *c)
+{
+	for (unsigned int i = 0; i < c->nent; i++)
+		if (c->entries[i].function == 1)
+			c->entries[i].ecx |= CPUID1_ECX_TSC_DEADLINE;
 }
 
 struct kvm_cpuid2 *cpuid_dup(const struct kvm_cpuid2 *c)
