@@ -4,10 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/virtio_net.h>
 
 #include "util/log.h"
@@ -64,6 +68,7 @@ static int open_one(const char *name, bool multi, const char *what)
 int net_tap_open(struct net_tap *t, const char *name, unsigned int queues, const char *what)
 {
 	memset(t, 0, sizeof(*t));
+	t->watch_fd = -1;
 	for (unsigned int i = 0; i < NET_TAP_MAX_QUEUES; i++)
 		t->fds[i] = -1;
 	if (queues == 0 || queues > NET_TAP_MAX_QUEUES || strlen(name) >= IFNAMSIZ)
@@ -85,6 +90,7 @@ int net_tap_open(struct net_tap *t, const char *name, unsigned int queues, const
 			       TUN_F_TSO_ECN) == 0;
 	t->offload_ufo = ioctl(t->fds[0], TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_UFO) == 0;
 	ioctl(t->fds[0], TUNSETOFFLOAD, 0);
+	t->ifindex = (int)if_nametoindex(name);
 	return 0;
 }
 
@@ -94,6 +100,9 @@ void net_tap_close(struct net_tap *t)
 		if (t->fds[i] >= 0)
 			close(t->fds[i]);
 	t->nfds = 0;
+	if (t->watch_fd >= 0)
+		close(t->watch_fd);
+	t->watch_fd = -1;
 }
 
 int net_tap_set_offload(struct net_tap *t, unsigned int tun_flags)
@@ -114,4 +123,61 @@ int net_tap_enable_queue(struct net_tap *t, unsigned int i, bool enable)
 	if (ioctl(t->fds[i], TUNSETQUEUE, &ifr) < 0)
 		return errno == EINVAL ? 0 : -errno; /* EINVAL: already in that state */
 	return 0;
+}
+
+int net_tap_watch(struct net_tap *t)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	t->watch_fd = fd;
+	return 0;
+}
+
+/* Whether the drained messages may concern this tap: its RTM_DELLINK, or
+ * messages lost to an overrun. */
+static bool drain_link_events(struct net_tap *t)
+{
+	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	bool maybe = false;
+
+	for (;;) {
+		ssize_t len = recv(t->watch_fd, buf, sizeof(buf), 0);
+
+		if (len < 0 && errno == ENOBUFS) {
+			maybe = true; /* the socket overran: look anyway */
+			continue;
+		}
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len <= 0)
+			return maybe; /* EAGAIN: drained */
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
+		     h = NLMSG_NEXT(h, len)) {
+			const struct ifinfomsg *ifi = NLMSG_DATA(h);
+
+			if (h->nlmsg_type == RTM_DELLINK &&
+			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(*ifi)) && ifi->ifi_index == t->ifindex)
+				maybe = true;
+		}
+	}
+}
+
+bool net_tap_gone(struct net_tap *t)
+{
+	uint8_t b;
+
+	if (t->watch_fd < 0 || t->nfds == 0 || !drain_link_events(t))
+		return false;
+	/* A detached tun file fails reads with EBADFD (tun.c, tun_chr_read_iter);
+	 * a zero-length read consumes no frame. */
+	return read(t->fds[0], &b, 0) < 0 && errno != EAGAIN && errno != EINTR;
 }

@@ -19,6 +19,8 @@ struct net_tap {
 	bool multi_queue;
 	bool offload_tso;   /* TUNSETOFFLOAD took CSUM|TSO4|TSO6|TSO_ECN */
 	bool offload_ufo;   /* ... and CSUM|UFO */
+	int ifindex;        /* the interface the fds are attached to */
+	int watch_fd;       /* rtnetlink link events; -1 when not watching */
 };
 
 /* Attach to tap `name` with `queues` fds, creating it when it does not
@@ -33,5 +35,16 @@ int net_tap_set_offload(struct net_tap *t, unsigned int tun_flags);
 /* Attach or detach queue i (TUNSETQUEUE), so the kernel steers frames only
  * to the queue pairs the driver uses. No-op on a single-queue tap. */
 int net_tap_enable_queue(struct net_tap *t, unsigned int i, bool enable);
+
+/* Deleting the tap detaches its fds, but tun wakes pollers only with
+ * EPOLLIN: an epoll set that waits for nothing else on the fd (vhost-net
+ * moving the frames, or no rx buffers) never hears of it. net_tap_watch
+ * opens an rtnetlink socket on the link group (rtnetlink(7),
+ * RTMGRP_LINK) whose fd (t->watch_fd) is readable on link events; after
+ * it is, net_tap_gone drains it and says whether the tap is gone, which
+ * it tells by its first fd failing (not by the message alone: a lost
+ * message, ENOBUFS, must not hide a deletion). 0 or -errno. */
+int net_tap_watch(struct net_tap *t);
+bool net_tap_gone(struct net_tap *t);
 
 #endif

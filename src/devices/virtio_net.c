@@ -120,8 +120,8 @@ void net_pair_update_events(struct virtio_net *n, struct virtio_net_pair *p)
 		if (p->tx_blocked)
 			want |= EPOLLOUT;
 	}
-	/* With nothing asked for, EPOLLERR/EPOLLHUP still arrive: that is
-	 * how a deleted tap is noticed, with vhost-net too. */
+	/* With nothing asked for, a deleted tap stays unnoticed here (tun
+	 * wakes pollers with EPOLLIN only): backend.host_gone covers that. */
 	if (want != p->events && event_loop_mod(n->dev.loop, p->fd, want, &p->handler) == 0)
 		p->events = want;
 }
@@ -171,6 +171,16 @@ static void timer_event(struct event_handler *h, uint32_t events)
 		net_rx_run(n, &n->pair[i]);
 	}
 	pthread_mutex_unlock(&n->dev.lock);
+}
+
+/* The backend says its host side may have changed (event loop). */
+static void gone_event(struct event_handler *h, uint32_t events)
+{
+	struct virtio_net *n = container_of(h, struct virtio_net, gone_handler);
+
+	(void)events;
+	if (n->backend.host_gone(n->backend.ctx))
+		virtio_net_link_gone(n, ENODEV);
 }
 
 /* The fd of pair p is ready, or failed (event loop). */
@@ -409,6 +419,15 @@ int virtio_net_init(struct virtio_net *n, const struct virtio_net_params *p,
 			return r;
 		}
 	}
+	if (loop && n->backend.host_gone) {
+		n->gone_handler.fn = gone_event;
+		r = event_loop_add(loop, n->backend.gone_fd, EPOLLIN, &n->gone_handler);
+		if (r < 0) {
+			virtio_net_destroy(n);
+			return r;
+		}
+		n->gone_watched = true;
+	}
 	return 0;
 }
 
@@ -421,6 +440,10 @@ void virtio_net_destroy(struct virtio_net *n)
 		pthread_mutex_unlock(&n->dev.lock);
 		virtio_dev_destroy(&n->dev);
 		n->dev.ops = NULL;
+	}
+	if (n->gone_watched) {
+		event_loop_del(n->dev.loop, n->backend.gone_fd);
+		n->gone_watched = false;
 	}
 	if (n->timer_fd >= 0) {
 		if (n->dev.loop)

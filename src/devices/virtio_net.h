@@ -38,6 +38,12 @@ struct virtio_net_backend {
 	int (*set_offload)(void *ctx, unsigned int tun_flags);
 	/* Queue pair i is used by the driver (or no longer): steer to it. */
 	int (*enable_queue)(void *ctx, unsigned int pair, bool enable);
+	/* Optional (NULL: none): gone_fd turns readable when the host side
+	 * may have gone away (net_tap_watch), host_gone then says whether it
+	 * has. How a deleted tap is noticed while nothing else is polled on
+	 * its fds (vhost-net, or no rx buffers). */
+	bool (*host_gone)(void *ctx);
+	int gone_fd;
 	void *ctx;
 };
 
@@ -103,6 +109,8 @@ struct virtio_net {
 	bool rx_throttled, tx_throttled;
 	int timer_fd;              /* rate-limit wake-up; -1 without a loop or limits */
 	struct event_handler timer_handler;
+	struct event_handler gone_handler; /* backend.gone_fd, when watched */
+	bool gone_watched;
 	uint64_t (*now_ns)(void);  /* CLOCK_MONOTONIC; tests may replace it */
 	/* Offloaded datapath hooks (devices/net_vhost.c); NULL in userspace. */
 	int (*vhost_start)(struct virtio_net *n);

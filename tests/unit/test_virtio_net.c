@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -18,6 +19,7 @@
 #include "devices/net_vhost.h"
 #include "devices/virtio_net.h"
 #include "support/virtio_driver.h"
+#include "util/event_loop.h"
 
 #define F(b) (1ULL << (b))
 #define QSZ 64
@@ -591,6 +593,75 @@ static void host_gone_takes_link_down(void **state)
 	assert_false(needs_reset(f));
 }
 
+static bool fake_gone_answer;
+static unsigned int fake_gone_asked;
+
+static bool fake_host_gone(void *ctx)
+{
+	eventfd_t v;
+
+	eventfd_read(*(int *)ctx, &v);
+	fake_gone_asked++;
+	return fake_gone_answer;
+}
+
+/* Nothing is polled on the tap fd (as under vhost-net): the backend's
+ * gone_fd is what tells the device, and only when host_gone says so. */
+static void backend_gone_fd_takes_link_down(void **state)
+{
+	struct event_loop loop;
+	struct vdrv_mem m;
+	struct vdrv v;
+	struct virtio_net n;
+	int sock[2], efd = eventfd(0, EFD_NONBLOCK);
+	struct virtio_net_params p = { .name = "test", .pairs = 1, .fds = sock,
+				       .mac = { 0x02, 1, 2, 3, 4, 5 } };
+	uint16_t status;
+	unsigned int irqs;
+
+	(void)state;
+	assert_true(efd >= 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sock), 0);
+	p.backend = (struct virtio_net_backend){ .host_gone = fake_host_gone, .gone_fd = efd,
+						 .ctx = &efd };
+	assert_int_equal(event_loop_init(&loop), 0);
+	assert_int_equal(vdrv_mem_init(&m, 0), 0);
+	assert_int_equal(virtio_net_init(&n, &p, &m.mem, &loop), 0);
+	vdrv_attach(&v, &n.dev, &m);
+	assert_true(vdrv_bring_up(&v, F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_STATUS), QSZ) &
+		    VIRTIO_CONFIG_S_DRIVER_OK);
+	irqs = v.tr.config_irqs;
+	fake_gone_asked = 0;
+
+	fake_gone_answer = false; /* a link event about something else */
+	eventfd_write(efd, 1);
+	event_loop_run_once(&loop, 1000);
+	assert_int_equal(fake_gone_asked, 1);
+	virtio_dev_config_read(&n.dev, 6, &status, 2);
+	assert_int_equal(le16toh(status) & VIRTIO_NET_S_LINK_UP, VIRTIO_NET_S_LINK_UP);
+	assert_int_equal(v.tr.config_irqs, irqs);
+
+	fake_gone_answer = true;
+	eventfd_write(efd, 1);
+	event_loop_run_once(&loop, 1000);
+	assert_int_equal(fake_gone_asked, 2);
+	virtio_dev_config_read(&n.dev, 6, &status, 2);
+	assert_int_equal(le16toh(status) & VIRTIO_NET_S_LINK_UP, 0);
+	assert_int_equal(v.tr.config_irqs, irqs + 1);
+	assert_true(n.link_gone);
+
+	virtio_net_destroy(&n);
+	/* Unwatched at destroy: a later event reaches no handler. */
+	eventfd_write(efd, 1);
+	event_loop_run_once(&loop, 0);
+	assert_int_equal(fake_gone_asked, 2);
+	vdrv_mem_destroy(&m);
+	event_loop_destroy(&loop);
+	close(sock[0]);
+	close(sock[1]);
+	close(efd);
+}
+
 static void features_and_config(void **state)
 {
 	struct fx *f = *state;
@@ -696,6 +767,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(ctrl_second_pair_carries_frames, setup2, teardown),
 		cmocka_unit_test_setup_teardown(ctrl_without_ack_needs_reset, setup1, teardown),
 		cmocka_unit_test_setup_teardown(host_gone_takes_link_down, setup1, teardown),
+		cmocka_unit_test(backend_gone_fd_takes_link_down),
 		cmocka_unit_test_setup_teardown(features_and_config, setup1, teardown),
 		cmocka_unit_test_setup_teardown(vhost_masks_ring_features, setup1, teardown),
 		cmocka_unit_test_setup_teardown(vhost_refusal_falls_back_unless_demanded, setup1,
