@@ -80,26 +80,11 @@ for f in build/fuzz/fuzz_*; do
 done
 tap "cli bad input" bash tests/host/bad-input.sh build/skiff build/guest/vmlinuz
 tap "asan cli bad input" bash tests/host/bad-input.sh build/asan/skiff build/guest/vmlinuz
-# The nested sandbox (QEMU TCG emulating SVM) has been seen to die
-# silently once in a while (status 125: no status from the command), and
-# to freeze (status 124: its timeout; every skiff run inside has its own
-# `timeout -k`, so a skiff that hangs fails a test instead, and only a
-# stuck outer guest reaches this one). One retry tells that apart from a
-# skiff failure, which fails both times. The integration tests take about
-# 14 minutes there, so a frozen run is given up after 22.
-integration() {
-	local rc
-	tests/sandbox/run --timeout "${INTEGRATION_TIMEOUT:-1320}" -- tests/integration/run.sh
-	rc=$?
-	if [ "$rc" -eq 125 ] || [ "$rc" -eq 124 ]; then
-		echo "--- retry: only what follows counts ---"
-		echo "note: the sandbox's outer guest died or froze (status $rc); running the integration tests again"
-		tests/sandbox/run --timeout "${INTEGRATION_TIMEOUT:-1320}" -- tests/integration/run.sh
-		rc=$?
-	fi
-	return "$rc"
-}
-tap "integration" integration
+# The integration tests in the sandbox, with retries of the sections a
+# dying or frozen outer guest cut short (see the file).
+. tests/integration/retry.sh
+tap "integration retry logic" bash tests/host/integration-retry.sh
+tap "integration" integration_with_retry "$log"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -41,6 +41,7 @@ boot() {
 	guest/pack-test-initrd "tests/integration/guest/$script" "$img" ${GUEST_FILES:-}
 	for try in 1 2; do
 		start=$(date +%s)
+		echo "# boot: $name" # progress: see the silence watchdog in tests/run-all.sh
 		timeout -k 10 "$BOOT_TIMEOUT" "$SKIFF" run --kernel "$KERNEL" --initrd "$img" "$@" \
 			</dev/null >"$work/$name.out" 2>"$work/$name.err"
 		rc=$?
@@ -222,8 +223,11 @@ for f in tests/integration/sections/*.sh; do
 	# shellcheck source=/dev/null
 	. "$f"
 done
-# ONLY="devices" (etc.) runs some sections, for debugging.
+# ONLY="devices" (etc.) runs some sections, for debugging, and for the
+# retry in tests/run-all.sh, which reruns the sections that did not end.
+echo "# sections: ${ONLY:-${SECTIONS[*]}}"
 for section in ${ONLY:-${SECTIONS[*]}}; do
 	"section_$section"
+	echo "# section done: $section"
 done
 echo "# guest triple faults booted again: $triple_fault_retries"

@@ -45,6 +45,7 @@ net_boot_once() {
 		pids+=($!)
 	done
 	start=$(date +%s)
+	echo "# boot: $name"
 	timeout -k 10 300 "$SKIFF" run --kernel "$KERNEL" --initrd "$img" --memory 512M \
 		--cmdline "$NET_KCMDLINE skiff.bytes=$net_stream_bytes skiff.streams=$streams skiff.tapdel=$tapdel" \
 		"$@" </dev/null >"$work/$name.out" 2>"$work/$name.err" &
