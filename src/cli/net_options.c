@@ -120,8 +120,7 @@ int cli_parse_net(const char *arg, struct vm_net_config *n)
 
 	memset(n, 0, sizeof(*n));
 	n->queues = 1;
-	/* Not vhost-net by default while its two-pair sandbox boot can freeze
-	 * (README, issue 4); vhost=auto asks for it with the fallback. */
+	/* The userspace datapath unless asked (README: why not vhost-net). */
 	n->vhost = VM_NET_VHOST_OFF;
 	if (cli_items_init(&items, arg) < 0) {
 		log_error("--net: value too long");

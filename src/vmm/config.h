@@ -27,10 +27,9 @@ struct vm_disk_config {
 #define VM_CONFIG_IFNAME_MAX 15       /* IFNAMSIZ - 1 */
 
 enum vm_net_vhost {
-	VM_NET_VHOST_AUTO,         /* vhost-net, else userspace with one line */
-	/* (the default is VM_NET_VHOST_OFF, set by cli_parse_net) */
+	VM_NET_VHOST_OFF,          /* userspace datapath (the default, as QEMU's) */
 	VM_NET_VHOST_ON,           /* vhost-net or fail */
-	VM_NET_VHOST_OFF,          /* userspace datapath */
+	VM_NET_VHOST_AUTO,         /* vhost-net, else userspace with one line */
 };
 
 /* One direction's rate limit (Firecracker's rate_limiter): bytes/s and
