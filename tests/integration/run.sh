@@ -22,7 +22,7 @@ not_ok() { n=$((n + 1)); echo "not ok $n - $1: $2"; }
 # emulating SVM) a multi-vCPU Linux guest triple-faults now and then with
 # nothing on its console, also with no device beyond the defaults (a
 # 4-vCPU facts boot, 2026-12-01), and the outer guest itself dies the same
-# way (the retry in tests/run-all.sh). One more boot tells that apart from
+# way (the retry in tests/integration/retry.sh). One more boot tells that apart from
 # a skiff fault, which fails both times; the retry is printed, never hidden.
 again_after_triple_fault() {
 	[ "$rc" -eq 4 ] && [[ "$err" == *"guest triple fault"* ]] || return 1
@@ -41,7 +41,7 @@ boot() {
 	guest/pack-test-initrd "tests/integration/guest/$script" "$img" ${GUEST_FILES:-}
 	for try in 1 2; do
 		start=$(date +%s)
-		echo "# boot: $name" # progress: see the silence watchdog in tests/run-all.sh
+		echo "# boot: $name" # progress for the sandbox's --silence watchdog
 		timeout -k 10 "$BOOT_TIMEOUT" "$SKIFF" run --kernel "$KERNEL" --initrd "$img" "$@" \
 			</dev/null >"$work/$name.out" 2>"$work/$name.err"
 		rc=$?
@@ -224,7 +224,7 @@ for f in tests/integration/sections/*.sh; do
 	. "$f"
 done
 # ONLY="devices" (etc.) runs some sections, for debugging, and for the
-# retry in tests/run-all.sh, which reruns the sections that did not end.
+# retry in tests/integration/retry.sh, which reruns the sections that did not end.
 echo "# sections: ${ONLY:-${SECTIONS[*]}}"
 for section in ${ONLY:-${SECTIONS[*]}}; do
 	"section_$section"
