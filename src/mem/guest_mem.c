@@ -1,6 +1,7 @@
 #include "mem/guest_mem.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -12,12 +13,39 @@ int guest_mem_create(struct guest_mem *mem)
 	return mem_map_create(&mem->map);
 }
 
+/* Anonymous memory for `size` bytes of RAM whose start is GUEST_MEM_HUGE_ALIGN
+ * aligned. KVM maps a guest page huge only where the guest-physical and the
+ * host-virtual address agree modulo the huge page size (KVM's
+ * kvm_mmu_max_mapping_level / memslot alignment check), and guest RAM starts
+ * at 2 MiB-aligned addresses; Linux before 6.7 places anonymous mappings at
+ * any 4 KiB boundary, which leaves every guest page 4 KiB in the nested page
+ * table even when THP backs it. QEMU aligns its RAM the same way
+ * (QEMU_VMALLOC_ALIGN). So reserve one huge page more and trim the ends. */
+static void *mmap_ram_aligned(uint64_t size)
+{
+	const int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	uint64_t extra = size >= GUEST_MEM_HUGE_ALIGN ? GUEST_MEM_HUGE_ALIGN : 0;
+	uint8_t *p, *start;
+	uint64_t head;
+
+	/* MAP_NORESERVE: guest RAM is paid for as the guest touches it. */
+	p = mmap(NULL, size + extra, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (p == MAP_FAILED || !extra)
+		return p;
+	start = (uint8_t *)(((uintptr_t)p + GUEST_MEM_HUGE_ALIGN - 1) &
+			    ~(uintptr_t)(GUEST_MEM_HUGE_ALIGN - 1));
+	head = (uint64_t)(start - p);
+	if (head)
+		munmap(p, head);
+	if (extra - head)
+		munmap(start + size, extra - head);
+	return start;
+}
+
 static int map_ram(struct guest_mem *mem, uint64_t gpa, uint64_t size)
 {
 	struct guest_mem_region *g = &mem->regions[mem->nregions];
-	/* MAP_NORESERVE: guest RAM is paid for as the guest touches it. */
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *p = mmap_ram_aligned(size);
 	int r;
 
 	if (p == MAP_FAILED)

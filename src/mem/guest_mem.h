@@ -43,6 +43,9 @@
  * (api.rst 4.35 KVM_SET_USER_MEMORY_REGION). */
 #define GUEST_MEM_PAGE_SHIFT 12
 #define GUEST_MEM_PAGE_SIZE (1ULL << GUEST_MEM_PAGE_SHIFT)
+/* Host alignment of guest RAM of at least this size: an x86 huge page, so
+ * KVM can map it with 2 MiB pages (guest_mem.c says why). */
+#define GUEST_MEM_HUGE_ALIGN (2ULL << 20)
 /* uint64_t words of a dirty bitmap for a region of `size` bytes. */
 #define GUEST_MEM_DIRTY_WORDS(size) ((((size) >> GUEST_MEM_PAGE_SHIFT) + 63) / 64)
 

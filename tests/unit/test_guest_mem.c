@@ -23,10 +23,20 @@ static void layout_around_hole(void **state)
 	assert_int_equal(m.regions[0].size, 32 * MB);
 	assert_int_equal(m.regions[1].gpa, 48 * MB);
 	assert_int_equal(m.regions[1].size, 32 * MB);
+	/* host addresses huge-page aligned, as guest-physical ones are */
+	assert_int_equal((uintptr_t)m.regions[0].hva % GUEST_MEM_HUGE_ALIGN, 0);
+	assert_int_equal((uintptr_t)m.regions[1].hva % GUEST_MEM_HUGE_ALIGN, 0);
 	guest_mem_destroy(&m);
 
 	assert_int_equal(guest_mem_init(&m, 16 * MB, 32 * MB, 48 * MB), 0);
 	assert_int_equal(m.nregions, 1);
+	guest_mem_destroy(&m);
+
+	/* A size that is no multiple of 2 MiB, which even Linux 6.7+ places at
+	 * any 4 KiB boundary: the start is aligned all the same. */
+	assert_int_equal(guest_mem_init(&m, 3 * MB + 4096, 32 * MB, 48 * MB), 0);
+	assert_int_equal((uintptr_t)m.regions[0].hva % GUEST_MEM_HUGE_ALIGN, 0);
+	assert_int_equal(guest_mem_write(&m, 3 * MB, "end", 4), 0);
 	guest_mem_destroy(&m);
 
 	assert_int_equal(guest_mem_init(&m, 0, 32 * MB, 48 * MB), -EINVAL);
