@@ -35,7 +35,7 @@ net_boot() {
 }
 
 net_boot_once() {
-	local name=$1 streams=$2 tapdel=$3 img=$work/$1.img start pid spid i p pids=()
+	local name=$1 streams=$2 tapdel=$3 img=$work/$1.img start pid spid t i p pids=()
 	shift 3
 	for ((i = 0; i < streams; i++)); do
 		timeout 300 "$TOOLS/nettest" serve-send $((5001 + 2 * i)) "$net_stream_bytes" \
@@ -52,12 +52,16 @@ net_boot_once() {
 	pid=$!
 	net_ping=fail
 	net_vhost_thread=no
+	net_threads=
 	while kill -0 "$pid" 2>/dev/null; do
 		# vhost-net runs a kernel worker named after its owner's pid
 		# (skiff, the child of timeout).
 		spid=$(awk '{ print $1 }' "/proc/$pid/task/$pid/children" 2>/dev/null)
 		[ -n "$spid" ] && grep -qx "vhost-$spid" /proc/[0-9]*/comm 2>/dev/null &&
 			net_vhost_thread=yes
+		# The names skiff gives its threads (vcpu.c), for ps and taskset.
+		[ -n "$spid" ] && t=$(cat /proc/"$spid"/task/*/comm 2>/dev/null | sort | tr '\n' ,) &&
+			[ -n "$t" ] && net_threads=$t
 		if [ "$net_ping" = fail ] && grep -q '^NET_READY' "$work/$name.out"; then
 			busybox ping -c 3 -W 5 10.0.2.15 >/dev/null 2>&1 && net_ping=ok
 		fi
@@ -173,6 +177,8 @@ section_net_vhost() {
 	else
 		not_ok "virtio-net vhost=on: vhost-net serves the queues, clean exit, one line for the lost tap" "status $rc, vhost worker: $net_vhost_thread: $err"
 	fi
+	if [[ "$net_threads" == *"vcpu 0,vcpu 1,"* ]]; then ok "skiff names its vCPU threads 'vcpu N'"
+	else not_ok "skiff names its vCPU threads 'vcpu N'" "threads: '$net_threads'"; fi
 	check "virtio-net vhost=on: guest pings the host" PING_HOST ok
 	if [ "$net_ping" = ok ]; then ok "virtio-net vhost=on: host pings the guest"
 	else not_ok "virtio-net vhost=on: host pings the guest" "no reply from 10.0.2.15"; fi
