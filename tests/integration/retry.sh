@@ -7,15 +7,25 @@
 # of at most 300 s and each boot prints, so a skiff that hangs fails a test
 # instead, and only a stuck outer guest gets here). Then the sections that
 # ended keep their results and the others run once more, in a fresh
-# sandbox: a skiff failure fails both times. Twice at most: one freeze
-# costs the silence and the sections it cut short.
+# sandbox: a skiff failure fails every time. At most INTEGRATION_TRIES
+# tries (5), all within INTEGRATION_BUDGET seconds (3000: CI allows 90
+# minutes for all of `make test`); each try's timeout is what is left of
+# the budget, and no try starts with less than INTEGRATION_MIN_TRY
+# seconds (240) left. One death costs the section it cut short; one
+# freeze costs the silence as well.
 integration_with_retry() { # LOGDIR: prints the output; the last status
 	local log=$1
 	local rc try=1 out kept=$log/integration.kept only= ended last
+	local tries=${INTEGRATION_TRIES:-5} budget=${INTEGRATION_BUDGET:-3000}
+	local min_try=${INTEGRATION_MIN_TRY:-240} start left timeout
+	start=$(date +%s)
 	: >"$kept"
 	while :; do
+		left=$((budget - ($(date +%s) - start)))
+		timeout=${INTEGRATION_TIMEOUT:-1320}
+		[ "$left" -lt "$timeout" ] && timeout=$left
 		out=$log/integration.try$try # each try's whole output, for diagnosis
-		"${SANDBOX_RUN:-tests/sandbox/run}" --timeout "${INTEGRATION_TIMEOUT:-1320}" \
+		"${SANDBOX_RUN:-tests/sandbox/run}" --timeout "$timeout" \
 			--silence "${INTEGRATION_SILENCE:-540}" -- env ONLY="$only" \
 			tests/integration/run.sh >"$out" 2>&1
 		rc=$?
@@ -36,11 +46,12 @@ integration_with_retry() { # LOGDIR: prints the output; the last status
 			echo "note: the sandbox's outer guest died or froze (status $rc) after its last section; every result is in"
 			return 0
 		fi
-		if [ "$try" -ge 3 ]; then
-			echo "note: the sandbox's outer guest died or froze (status $rc) a third time; giving up"
+		left=$((budget - ($(date +%s) - start)))
+		if [ "$try" -ge "$tries" ] || [ "$left" -lt "$min_try" ]; then
+			echo "note: the sandbox's outer guest died or froze (status $rc) in try $try of $tries, with ${left}s of the ${budget}s budget left; giving up"
 			return "$rc"
 		fi
-		echo "note: the sandbox's outer guest died or froze (status $rc); running ${only:-all sections} again${ended:+ (ended: ${ended% })}, try $((try + 1)) of 3"
+		echo "note: the sandbox's outer guest died or froze (status $rc); running ${only:-all sections} again${ended:+ (ended: ${ended% })}, try $((try + 1)) of $tries"
 		try=$((try + 1))
 	done
 }
