@@ -4,7 +4,7 @@
 # guest dies (125) or freezes (124), which results count, when it stops.
 # usage: integration-retry.sh   -- prints TAP lines
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 . tests/integration/retry.sh

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by tests/run-all.sh (and tests/host/integration-retry.sh, which
 # tests it with a fake tests/sandbox/run): integration_with_retry LOGDIR.
 # The nested sandbox (QEMU TCG emulating SVM) has been seen to die
@@ -15,7 +16,7 @@
 # freeze costs the silence as well.
 integration_with_retry() { # LOGDIR: prints the output; the last status
 	local log=$1
-	local rc try=1 out kept=$log/integration.kept only= ended last
+	local rc try=1 out kept=$log/integration.kept only='' ended last
 	local tries=${INTEGRATION_TRIES:-5} budget=${INTEGRATION_BUDGET:-3000}
 	local min_try=${INTEGRATION_MIN_TRY:-240} start left timeout
 	start=$(date +%s)
