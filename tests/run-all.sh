@@ -33,8 +33,9 @@ tap() {
 		out=${out##*--- retry: only what follows counts ---} ;;
 	esac
 	printf '%s\n' "$out" >"$log/$(echo "$name" | tr ' /' '__').log"
-	# Results, and the notes of a boot that was run again (run.sh).
-	printf '%s\n' "$out" | grep -E '^(not )?ok |^note: |^# .*(once more|booted again: [1-9])' |
+	# Results, the notes of a boot that was run again (run.sh), and why
+	# the sandbox stopped (tests/sandbox/run): CI shows only this.
+	printf '%s\n' "$out" | grep -E '^(not )?ok |^note: |^# .*(once more|booted again: [1-9])|^sandbox: (the outer|no output|timed out|\| )' |
 		sed "s|^|[$name] |"
 	ok=$(printf '%s\n' "$out" | grep -cE '^ok ')
 	bad=$(printf '%s\n' "$out" | grep -cE '^not ok ')
