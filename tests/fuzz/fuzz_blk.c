@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,16 +23,31 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len);
 
-static char image[] = "/tmp/skiff-fuzz-blk-XXXXXX";
+/* The image lives on tmpfs where there is one: a FLUSH is an fdatasync,
+ * and on ext4 right after a build that can take longer than libFuzzer's
+ * -timeout (seen in a make test on 2026-12-01), which is the disk's time,
+ * not the device's. */
+static char image[64];
 static int image_ready;
+
+static void remove_image(void)
+{
+	unlink(image);
+}
 
 static void make_image(void)
 {
-	int fd = mkstemp(image);
+	static const char *const dirs[] = { "/dev/shm", "/tmp" };
+	int fd = -1;
 
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && fd < 0; i++) {
+		snprintf(image, sizeof(image), "%s/skiff-fuzz-blk-XXXXXX", dirs[i]);
+		fd = mkstemp(image);
+	}
 	if (fd < 0 || ftruncate(fd, 64 * 1024) < 0)
 		abort(); /* the harness itself failed, not the code under test */
 	close(fd);
+	atexit(remove_image);
 	image_ready = 1;
 }
 
