@@ -66,10 +66,52 @@ static int fire(struct msix *m, uint16_t v)
 	return 0;
 }
 
+/* What an outside writer (vhost) signalled on external vector v while
+ * its irqfd was unbound becomes v's pending bit (lock held). */
+static void collect_external(struct msix *m, uint16_t v)
+{
+	eventfd_t n;
+
+	if (m->vec[v].external && !m->vec[v].bound && eventfd_read(m->vec[v].efd, &n) == 0 && n)
+		set_pending(m, v, true);
+}
+
+/* An external vector's irqfd is bound to its GSI exactly while the vector
+ * can fire (lock held). Unbound, KVM leaves the eventfd's count alone, so
+ * a masked vector sends nothing and its signals turn into the pending bit
+ * (collect_external); this is what QEMU's masking notifiers do for vhost.
+ * Binding an eventfd that already counts makes KVM inject at once (irqfd
+ * assign polls it), so a signal racing the unmask still arrives. */
+static void sync_external(struct msix *m, uint16_t v)
+{
+	struct msix_vector *e = &m->vec[v];
+	bool can_fire = m->enabled && !vector_masked(m, v);
+	int r;
+
+	if (!e->external || e->bound == can_fire)
+		return;
+	if (!can_fire) {
+		r = gsi_irqfd_deassign(m->router, e->efd, (uint32_t)e->gsi);
+		e->bound = r < 0; /* KVM refusing leaves it bound */
+	} else {
+		collect_external(m, v);
+		if (commit_route(m, v) < 0)
+			return; /* stays unbound: the vector cannot fire anyway */
+		r = gsi_irqfd_assign(m->router, e->efd, (uint32_t)e->gsi);
+		e->bound = r == 0;
+	}
+	if (r < 0) {
+		atomic_fetch_add_explicit(&m->route_errors, 1, memory_order_relaxed);
+		log_debug("msix: %s vector %u's irqfd (GSI %d) failed: %d",
+			  can_fire ? "binding" : "unbinding", v, e->gsi, r);
+	}
+}
+
 /* Vector v may have become unmasked: route it, send what is pending
  * (6.8.2.10: a pending message is sent once the vector is unmasked). */
 static void unmasked(struct msix *m, uint16_t v)
 {
+	sync_external(m, v);
 	if (!m->enabled || vector_masked(m, v))
 		return;
 	if (commit_route(m, v) < 0)
@@ -147,6 +189,8 @@ static void table_write_dword(struct msix *m, uint16_t v, unsigned int i, uint32
 		e->control = val & PCI_MSIX_ENTRY_CTRL_MASKBIT; /* the rest is reserved */
 		if (was_masked && !(val & PCI_MSIX_ENTRY_CTRL_MASKBIT))
 			unmasked(m, v);
+		else if (!was_masked && (val & PCI_MSIX_ENTRY_CTRL_MASKBIT))
+			sync_external(m, v);
 		break;
 	}
 }
@@ -185,6 +229,8 @@ int msix_read(struct msix *m, uint64_t off, uint8_t *data, uint32_t len)
 			return 0;
 		}
 		pthread_mutex_lock(&m->lock);
+		for (uint32_t v = (uint32_t)off * 8; v < (uint32_t)(off + len) * 8 && v < m->nvec; v++)
+			collect_external(m, (uint16_t)v);
 		put_le(data, m->pba[off / 8] >> (8 * (off % 8)), len);
 		pthread_mutex_unlock(&m->lock);
 		return 0;
@@ -252,7 +298,13 @@ int msix_signal(struct msix *m, uint16_t v)
 
 int msix_vector_irqfd(struct msix *m, uint16_t v)
 {
-	return v < m->nvec ? m->vec[v].efd : -EINVAL;
+	if (v >= m->nvec)
+		return -EINVAL;
+	pthread_mutex_lock(&m->lock);
+	m->vec[v].external = true;
+	sync_external(m, v);
+	pthread_mutex_unlock(&m->lock);
+	return m->vec[v].efd;
 }
 
 bool msix_enabled(struct msix *m)
@@ -275,7 +327,7 @@ void msix_destroy(struct msix *m)
 	for (uint16_t v = 0; m->vec && v < m->nvec; v++) {
 		struct msix_vector *e = &m->vec[v];
 
-		if (e->efd >= 0 && e->gsi >= 0)
+		if (e->bound)
 			gsi_irqfd_deassign(m->router, e->efd, (uint32_t)e->gsi);
 		if (e->efd >= 0)
 			close(e->efd);
@@ -307,6 +359,7 @@ static int setup_vectors(struct msix *m)
 			e->efd = -1;
 			return r;
 		}
+		e->bound = true;
 	}
 	return 0;
 }

@@ -43,6 +43,8 @@ struct msix_vector {
 	int gsi;      /* ours from gsi_alloc(), -1 before */
 	int efd;      /* eventfd bound to gsi, -1 before */
 	bool dirty;   /* address/data differ from the committed route */
+	bool bound;   /* efd is KVM's irqfd for gsi */
+	bool external; /* handed out by msix_vector_irqfd() */
 };
 
 struct msix {
@@ -90,10 +92,10 @@ int msix_signal(struct msix *m, uint16_t v);
 bool msix_enabled(struct msix *m);
 /* The irqfd of vector v, for a datapath outside skiff (vhost) that
  * interrupts the guest by writing it directly; -EINVAL when v >= nvec.
- * Such writes bypass masking and the PBA: the message goes out on the
- * vector's last committed route even while the vector is masked, which
- * virtio drivers take as a spurious used-buffer interrupt (QEMU avoids it
- * with masking notifiers; skiff does not yet). */
+ * From then on the eventfd is bound to KVM only while the vector can fire
+ * (MSI-X enabled, vector and function unmasked): a write while it cannot
+ * sets the vector's pending bit, seen in the PBA and sent on unmask
+ * (6.8.2.10), as for msix_signal(). */
 int msix_vector_irqfd(struct msix *m, uint16_t v);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <cmocka.h>
 
 #include "bus/gsi.h"
@@ -56,6 +57,8 @@ static int teardown(void **state)
 	(void)state;
 	pci_bus_destroy(&W.bus);
 	msix_destroy(&W.msix);
+	/* every unbind was of an eventfd that was bound */
+	assert_int_equal(W.fake.bad_deassigns, 0);
 	gsi_router_destroy(&W.router);
 	io_bus_destroy(&W.pio);
 	io_bus_destroy(&W.mmio);
@@ -314,6 +317,56 @@ static void bad_layouts(void **state)
 	assert_int_equal(d.ncaps, 1);
 }
 
+/* A vector whose eventfd vhost writes (msix_vector_irqfd): the eventfd is
+ * KVM's irqfd only while the vector can fire, so a masked vector sends
+ * nothing, and what vhost signalled meanwhile is pending (6.8.2.10). */
+static void external_writer_is_masked(void **state)
+{
+	int efd, gsi;
+
+	(void)state;
+	msg_ctrl(PCI_MSIX_FLAGS_ENABLE);
+	program(2, 0xfee00000u, 0x4032);
+	program(0, 0xfee00000u, 0x4030);
+	efd = msix_vector_irqfd(&W.msix, 2);
+	gsi = W.msix.vec[2].gsi;
+	assert_int_equal(efd, W.msix.vec[2].efd);
+	/* masked as handed out: KVM no longer listens to it */
+	assert_int_equal(fake_gsi_bound_gsi(&W.fake, efd), -1);
+	/* vhost signals: the PBA shows it pending, the count is taken */
+	assert_int_equal(eventfd_write(efd, 1), 0);
+	assert_int_equal(r32(PBA_OFF), 1u << 2);
+	assert_int_equal(fake_gsi_take(efd), 0);
+	/* unmask: bound again on a committed route, and the pending message goes */
+	w32(entry(2, PCI_MSIX_ENTRY_VECTOR_CTRL), 0);
+	assert_int_equal(fake_gsi_bound_gsi(&W.fake, efd), gsi);
+	assert_non_null(fake_gsi_find(&W.fake, (uint32_t)gsi, KVM_IRQ_ROUTING_MSI, 0));
+	assert_int_equal(fake_gsi_take(efd), 1);
+	assert_int_equal(r32(PBA_OFF), 0);
+	/* masked again: a signal nobody read yet is sent on unmask */
+	w32(entry(2, PCI_MSIX_ENTRY_VECTOR_CTRL), 1);
+	assert_int_equal(fake_gsi_bound_gsi(&W.fake, efd), -1);
+	assert_int_equal(eventfd_write(efd, 1), 0);
+	w32(entry(2, PCI_MSIX_ENTRY_VECTOR_CTRL), 0);
+	assert_int_equal(fake_gsi_bound_gsi(&W.fake, efd), gsi);
+	assert_int_equal(fake_gsi_take(efd), 1);
+	/* nothing signalled while masked: nothing sent on unmask */
+	w32(entry(2, PCI_MSIX_ENTRY_VECTOR_CTRL), 1);
+	w32(entry(2, PCI_MSIX_ENTRY_VECTOR_CTRL), 0);
+	assert_int_equal(fake_gsi_take(efd), 0);
+	/* the function mask and MSI-X Enable count as much as the vector's bit */
+	msg_ctrl(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+	assert_int_equal(fake_gsi_bound_gsi(&W.fake, efd), -1);
+	msg_ctrl(PCI_MSIX_FLAGS_ENABLE);
+	assert_int_equal(fake_gsi_bound_gsi(&W.fake, efd), gsi);
+	msg_ctrl(0);
+	assert_int_equal(fake_gsi_bound_gsi(&W.fake, efd), -1);
+	/* skiff's own vectors stay bound: msix_signal() masks them itself */
+	assert_int_equal(fake_gsi_bound_gsi(&W.fake, W.msix.vec[0].efd), W.msix.vec[0].gsi);
+	assert_int_equal(msix_vector_irqfd(&W.msix, NVEC), -EINVAL);
+	/* teardown unbinds only what is bound (its bad_deassigns check) */
+}
+
 static void destroy_releases(void **state)
 {
 	static struct pci_dev d;
@@ -379,6 +432,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(route_failure_is_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(odd_accesses, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_layouts, setup, teardown),
+		cmocka_unit_test_setup_teardown(external_writer_is_masked, setup, teardown),
 		cmocka_unit_test_setup_teardown(destroy_releases, setup, teardown),
 		cmocka_unit_test_setup_teardown(gsi_allocator, setup, teardown),
 	};

@@ -23,6 +23,15 @@ static int fake_irqfd(void *ctx, int efd, uint32_t gsi, bool assign)
 	struct fake_gsi *f = ctx;
 
 	if (assign) {
+		for (unsigned int i = 0; i < f->nirqfds; i++) {
+			if (f->irqfds[i].bound && f->irqfds[i].efd == efd)
+				return -EBUSY; /* KVM refuses a second bind of one eventfd */
+			if (f->irqfds[i].efd == efd && f->irqfds[i].gsi == gsi) {
+				f->irqfds[i].bound = true; /* bound again */
+				f->assigns++;
+				return 0;
+			}
+		}
 		if (f->nirqfds == FAKE_GSI_MAX_IRQFDS)
 			return -ENOSPC;
 		f->irqfds[f->nirqfds].efd = efd;
@@ -39,6 +48,7 @@ static int fake_irqfd(void *ctx, int efd, uint32_t gsi, bool assign)
 			return 0;
 		}
 	}
+	f->bad_deassigns++;
 	return -ENOENT;
 }
 

@@ -16,6 +16,7 @@ struct fake_gsi {
 	uint32_t n;                       /* entries of the last table */
 	struct { int efd; uint32_t gsi; bool bound; } irqfds[FAKE_GSI_MAX_IRQFDS];
 	unsigned int nirqfds, assigns, deassigns;
+	unsigned int bad_deassigns;       /* of an eventfd not bound there */
 	int fail_routing;                 /* returned by set_routing when non-zero */
 };
 
