@@ -377,6 +377,11 @@ static void base_init(struct virtio_vsock *v, uint64_t guest_cid)
 	v->listen[0].fd = v->listen[1].fd = -1;
 }
 
+static void reap_after_batch(struct event_after *a)
+{
+	vsock_conns_reap(container_of(a, struct virtio_vsock, reap));
+}
+
 int virtio_vsock_init(struct virtio_vsock *v, uint64_t guest_cid, const char *path,
 		      const struct guest_mem *mem, struct event_loop *loop)
 {
@@ -398,8 +403,13 @@ int virtio_vsock_init(struct virtio_vsock *v, uint64_t guest_cid, const char *pa
 		virtio_dev_destroy(&v->dev);
 		vsock_conns_destroy(v);
 		v->dev.ops = NULL;
+		return r;
 	}
-	return r;
+	if (loop) {
+		v->reap.fn = reap_after_batch;
+		event_loop_add_after(loop, &v->reap);
+	}
+	return 0;
 }
 
 int virtio_vsock_init_vhost(struct virtio_vsock *v, uint64_t guest_cid,
@@ -459,6 +469,8 @@ void virtio_vsock_destroy(struct virtio_vsock *v)
 	vsock_conns_debug(v);
 	vsock_vhost_close(v);
 	vsock_unix_close(v);
+	if (v->reap.fn)
+		event_loop_del_after(v->dev.loop, &v->reap);
 	vsock_conns_destroy(v);
 	virtio_dev_destroy(&v->dev);
 	v->dev.ops = NULL;

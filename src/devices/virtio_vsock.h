@@ -99,6 +99,10 @@ struct virtio_vsock {
 	struct vsock_listener listen[2]; /* PATH (stream), PATH.seqpacket */
 	struct vsock_conn **buckets;   /* by (host_port, guest_port) */
 	struct vsock_conn *ready_head, *ready_tail; /* have packets for the guest */
+	/* Killed while the event loop runs: freed after its batch (reap),
+	 * since the batch may still hold an event for them. */
+	struct vsock_conn *dead;
+	struct event_after reap;
 	unsigned int nconns;
 	uint32_t next_host_port;
 	struct vsock_rst rst[VSOCK_RST_RING];

@@ -97,8 +97,35 @@ void vsock_conn_kill(struct vsock_conn *c)
 	close_fd(c);
 	free(c->out.data);
 	free(c->msg);
-	free(c);
+	c->out.data = NULL;
+	c->msg = NULL;
 	v->nconns--;
+	if (!v->dev.loop) {
+		free(c);
+		return;
+	}
+	/* A handler earlier in the loop's batch (a guest RST, another
+	 * connection's rx run) or a vCPU thread's reset may kill c while the
+	 * batch still holds c's event: free it after the batch. */
+	c->dead = true;
+	c->hnext = v->dead;
+	v->dead = c;
+}
+
+void vsock_conns_reap(struct virtio_vsock *v)
+{
+	struct vsock_conn *c;
+
+	pthread_mutex_lock(&v->dev.lock);
+	c = v->dead;
+	v->dead = NULL;
+	pthread_mutex_unlock(&v->dev.lock);
+	while (c) {
+		struct vsock_conn *next = c->hnext;
+
+		free(c);
+		c = next;
+	}
 }
 
 void vsock_conns_clear(struct virtio_vsock *v)
@@ -126,6 +153,7 @@ void vsock_conns_debug(struct virtio_vsock *v)
 void vsock_conns_destroy(struct virtio_vsock *v)
 {
 	vsock_conns_clear(v);
+	vsock_conns_reap(v);
 	free(v->buckets);
 	v->buckets = NULL;
 }
@@ -729,6 +757,10 @@ static void event(struct event_handler *h, uint32_t events)
 	struct virtio_vsock *v = c->v;
 
 	pthread_mutex_lock(&v->dev.lock);
+	if (c->dead) { /* killed earlier in this batch (vsock_conn_kill) */
+		pthread_mutex_unlock(&v->dev.lock);
+		return;
+	}
 	if (events & EPOLLHUP)
 		c->host_hup = true;
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))

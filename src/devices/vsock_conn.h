@@ -51,7 +51,8 @@ struct vsock_conn {
 	uint16_t type;                   /* VIRTIO_VSOCK_TYPE_* */
 	uint8_t state;
 	uint32_t host_port, guest_port;
-	struct vsock_conn *hnext;        /* hash chain */
+	struct vsock_conn *hnext;        /* hash chain; once dead, the dead list */
+	bool dead;                       /* killed, waiting for the reap */
 	struct vsock_conn *rnext, *rprev;/* ready list */
 	bool ready;
 
@@ -95,8 +96,12 @@ struct vsock_conn *vsock_conn_new(struct virtio_vsock *v, int fd, uint16_t type,
 void vsock_conn_insert(struct vsock_conn *c);
 struct vsock_conn *vsock_conn_find(struct virtio_vsock *v, uint32_t host_port,
 				   uint32_t guest_port);
-/* Close and free now, wherever c is. */
+/* Close now, wherever c is, and free: at once without an event loop, else
+ * after the loop's current batch (vsock_conns_reap), which may still hold
+ * an event for c; its handler then sees c->dead and does nothing. */
 void vsock_conn_kill(struct vsock_conn *c);
+/* Free the dead connections (an event_after hook: after a batch). */
+void vsock_conns_reap(struct virtio_vsock *v);
 /* Abort: drop buffers, close the host socket, owe the guest an RST. */
 void vsock_conn_reset(struct vsock_conn *c);
 /* Put c on the ready list if it has something for the guest. */

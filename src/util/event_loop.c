@@ -9,6 +9,7 @@
 int event_loop_init(struct event_loop *loop)
 {
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+	loop->after = NULL;
 	return loop->epfd < 0 ? -errno : 0;
 }
 
@@ -38,6 +39,21 @@ int event_loop_del(struct event_loop *loop, int fd)
 	return epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;
 }
 
+void event_loop_add_after(struct event_loop *loop, struct event_after *a)
+{
+	a->next = loop->after;
+	loop->after = a;
+}
+
+void event_loop_del_after(struct event_loop *loop, struct event_after *a)
+{
+	for (struct event_after **p = &loop->after; *p; p = &(*p)->next)
+		if (*p == a) {
+			*p = a->next;
+			return;
+		}
+}
+
 int event_loop_run_once(struct event_loop *loop, int timeout_ms)
 {
 	struct epoll_event evs[EVENTS_PER_WAIT];
@@ -53,5 +69,7 @@ int event_loop_run_once(struct event_loop *loop, int timeout_ms)
 
 		h->fn(h, evs[i].events);
 	}
+	for (struct event_after *a = loop->after; a; a = a->next)
+		a->fn(a);
 	return n;
 }

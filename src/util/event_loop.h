@@ -11,8 +11,18 @@ struct event_handler {
 	void (*fn)(struct event_handler *h, uint32_t events);
 };
 
+/* Run on the loop's thread after each batch of handlers: the place to free
+ * objects whose fds were removed during the batch, since a handler later
+ * in the same batch, or one another thread's removal raced with, may
+ * still be about to run for them. */
+struct event_after {
+	void (*fn)(struct event_after *a);
+	struct event_after *next;
+};
+
 struct event_loop {
 	int epfd;
+	struct event_after *after;
 };
 
 int event_loop_init(struct event_loop *loop);
@@ -23,8 +33,14 @@ int event_loop_add(struct event_loop *loop, int fd, uint32_t events, struct even
 /* Change what fd (already added) is watched for. 0 or -errno. */
 int event_loop_mod(struct event_loop *loop, int fd, uint32_t events, struct event_handler *h);
 int event_loop_del(struct event_loop *loop, int fd);
-/* Wait up to timeout_ms (-1: forever) and run the handlers of what fired.
- * Returns how many ran, or -errno (-EINTR is retried inside). */
+/* Run a->fn after every batch from now on; before the loop runs, from
+ * the thread that will run it. */
+void event_loop_add_after(struct event_loop *loop, struct event_after *a);
+/* Stop running a (from the loop's thread, or once the loop stopped). */
+void event_loop_del_after(struct event_loop *loop, struct event_after *a);
+/* Wait up to timeout_ms (-1: forever), run the handlers of what fired,
+ * then the after hooks. Returns how many handlers ran, or -errno (-EINTR
+ * is retried inside). */
 int event_loop_run_once(struct event_loop *loop, int timeout_ms);
 
 #endif

@@ -2,6 +2,9 @@
  * host-initiated connects, host peers leaving, reset, malformed packets,
  * 1024 connections and port reuse, socket collisions, transport reset
  * events. */
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
 #include "vsock_fixture.h"
 
 static void host_initiated_connect(void **state)
@@ -95,6 +98,56 @@ static void host_disconnects_mid_message(void **state)
 	expect_pkt(f, VIRTIO_VSOCK_OP_RST, 4300, &r);
 	assert_int_equal(f->vs.stats.host_gone, 1);
 	assert_int_equal(f->vs.nconns, 0);
+	close(l);
+}
+
+/* A handler that, when its eventfd fires, makes the guest reset a
+ * connection: what the tx kick does when the guest sends RST. */
+struct killer {
+	struct event_handler h;
+	struct fx *f;
+	int efd;
+};
+
+static void killer_fired(struct event_handler *h, uint32_t events)
+{
+	struct killer *k = (struct killer *)h;
+	uint64_t n;
+
+	(void)events;
+	assert_int_equal(read(k->efd, &n, sizeof(n)), sizeof(n));
+	send_pkt(k->f, VIRTIO_VSOCK_OP_RST, VIRTIO_VSOCK_TYPE_SEQPACKET, 4400, 6003, 0, NULL, 0);
+}
+
+/* One epoll batch holds the guest's RST (first) and the host socket's
+ * event (after it) for one connection: the RST kills it, and its event,
+ * still in the batch, must not touch it afterwards (freed only after the
+ * batch; ASan sees a use after free otherwise). Seen as a SIGSEGV of
+ * skiff when a host seqpacket client closed as the guest reset. */
+static void kill_with_its_event_in_the_batch(void **state)
+{
+	struct fx *f = *state;
+	struct killer k = { .h.fn = killer_fired, .f = f };
+	int l = listen_at(f, 6003, SOCK_SEQPACKET), h;
+	uint64_t one = 1;
+
+	guest_connect(f, 4400, 6003, VIRTIO_VSOCK_TYPE_SEQPACKET);
+	h = accept(l, NULL, NULL);
+	assert_true(h >= 0);
+	pump(f, 20);
+	assert_int_equal(f->vs.nconns, 1);
+	k.efd = eventfd(0, EFD_CLOEXEC);
+	assert_true(k.efd >= 0);
+	assert_int_equal(event_loop_add(&f->loop, k.efd, EPOLLIN, &k.h), 0);
+	/* Ready in this order: the killer, then the connection's socket. */
+	assert_int_equal(write(k.efd, &one, sizeof(one)), sizeof(one));
+	assert_int_equal(send(h, "x", 1, 0), 1);
+	assert_int_equal(event_loop_run_once(&f->loop, 100), 2);
+	assert_int_equal(f->vs.nconns, 0);
+	assert_null(f->vs.dead); /* freed after the batch */
+	assert_int_equal(event_loop_del(&f->loop, k.efd), 0);
+	close(k.efd);
+	close(h);
 	close(l);
 }
 
@@ -322,6 +375,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(host_initiated_connect, setup, teardown),
 		cmocka_unit_test_setup_teardown(host_disconnects_mid_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(reset_drops_everything, setup, teardown),
+		cmocka_unit_test_setup_teardown(kill_with_its_event_in_the_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_packets, setup, teardown),
 		cmocka_unit_test_setup_teardown(many_connections, setup, teardown),
 		cmocka_unit_test_setup_teardown(socket_collision, setup, teardown),
