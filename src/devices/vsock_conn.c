@@ -395,6 +395,7 @@ static void rw_from_guest(struct vsock_conn *c, const struct vsock_pkt *p,
 		}
 	} else {
 		bool eom = p->flags & VIRTIO_VSOCK_SEQ_EOM;
+		uint32_t rec_shift;
 
 		/* One whole message and nothing queued: straight through. */
 		if (eom && !c->rec_open && b->len == b->head) {
@@ -421,8 +422,12 @@ static void rw_from_guest(struct vsock_conn *c, const struct vsock_pkt *p,
 			b->len += sizeof(zero);
 			c->rec_open = true;
 		}
+		/* Room for the append may move the live bytes to the front
+		 * (buf_reserve): the open record's offset moves with them. */
+		rec_shift = b->head;
 		if (buf_append_iov(b, iov, niov, 0) < 0)
 			goto nomem;
+		c->rec_at -= rec_shift - b->head;
 		if (eom) {
 			uint32_t rlen = b->len - c->rec_at - (uint32_t)sizeof(rlen);
 

@@ -332,6 +332,65 @@ static void host_half_close(void **state)
 	close(l);
 }
 
+/* A guest message assembled across packets while earlier ones wait for a
+ * slow host reader: when they drain and the buffer compacts, the open
+ * record's offset must follow (it did not: the host got an empty message,
+ * then garbage lengths, EMSGSIZE and a reset). */
+static void seq_record_offset_after_compaction(void **state)
+{
+	struct fx *f = *state;
+	int l = listen_at(f, 6000, SOCK_SEQPACKET), h;
+	static uint8_t part[60000], got[200000];
+	char small[1000];
+	struct vsock_conn *c;
+	int sz = 16384;
+	ssize_t n;
+
+	guest_connect(f, 3000, 6000, VIRTIO_VSOCK_TYPE_SEQPACKET);
+	h = accept(l, NULL, NULL);
+	assert_true(h >= 0);
+	nonblock(h);
+	c = vsock_conn_find(&f->vs, 6000, 3000);
+	assert_non_null(c);
+	/* A host reader that falls behind: a small send buffer stands for
+	 * any EAGAIN (wmem_max without CAP_NET_ADMIN, a slow reader). */
+	assert_int_equal(setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)), 0);
+	memset(small, 's', sizeof(small));
+	for (int i = 0; i < 64 && c->out.len - c->out.head < 3 * 1004; i++)
+		send_pkt(f, VIRTIO_VSOCK_OP_RW, VIRTIO_VSOCK_TYPE_SEQPACKET, 3000, 6000,
+			 VIRTIO_VSOCK_SEQ_EOM, small, sizeof(small));
+	assert_true(c->out.len - c->out.head >= 3 * 1004);
+	/* first packet of a 180000-byte message */
+	memset(part, 'A', sizeof(part));
+	send_pkt(f, VIRTIO_VSOCK_OP_RW, VIRTIO_VSOCK_TYPE_SEQPACKET, 3000, 6000, 0, part,
+		 sizeof(part));
+	/* the host reader catches up: the queued records go out */
+	while (recv(h, got, sizeof(got), 0) > 0)
+		;
+	pump(f, 20);
+	while (recv(h, got, sizeof(got), 0) > 0)
+		;
+	/* the second packet: buf_reserve compacts */
+	send_pkt(f, VIRTIO_VSOCK_OP_RW, VIRTIO_VSOCK_TYPE_SEQPACKET, 3000, 6000, 0, part,
+		 sizeof(part));
+	n = recv(h, got, sizeof(got), 0);
+	assert_int_equal(n, -1);
+	assert_int_equal(f->vs.stats.host_gone, 0);
+	/* the last packet: the host gets one message of 180000 bytes (a send
+	 * buffer that takes it: a message larger than it is EMSGSIZE) */
+	sz = 1 << 20;
+	assert_int_equal(setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)), 0);
+	send_pkt(f, VIRTIO_VSOCK_OP_RW, VIRTIO_VSOCK_TYPE_SEQPACKET, 3000, 6000,
+		 VIRTIO_VSOCK_SEQ_EOM, part, sizeof(part));
+	for (int i = 0; i < 50 && (n = recv(h, got, sizeof(got), 0)) < 0; i++)
+		pump(f, 5);
+	assert_int_equal(n, 3 * sizeof(part));
+	for (size_t i = 0; i < 3 * sizeof(part); i++)
+		assert_int_equal(got[i], 'A');
+	close(h);
+	close(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +402,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(credit_stall_and_resume_guest_to_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(credit_stall_and_resume_host_to_guest, setup, teardown),
 		cmocka_unit_test_setup_teardown(host_half_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(seq_record_offset_after_compaction, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
