@@ -35,7 +35,7 @@ tap() {
 	printf '%s\n' "$out" >"$log/$(echo "$name" | tr ' /' '__').log"
 	# Results, the notes of a boot that was run again (run.sh), and why
 	# the sandbox stopped (tests/sandbox/run): CI shows only this.
-	printf '%s\n' "$out" | grep -E '^(not )?ok |^note: |^# .*(once more|booted again: [1-9])|^sandbox: (the outer|its|no output|timed out|\| )' |
+	printf '%s\n' "$out" | grep -E '^(not )?ok |^note: |^# .*(once more|booted again: [1-9])|^sandbox: (the outer|the frozen|its|no output|timed out|\| )' |
 		sed "s|^|[$name] |"
 	ok=$(printf '%s\n' "$out" | grep -cE '^ok ')
 	bad=$(printf '%s\n' "$out" | grep -cE '^not ok ')
