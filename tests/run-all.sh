@@ -85,6 +85,13 @@ tap "asan cli bad input" bash tests/host/bad-input.sh build/asan/skiff build/gue
 # dying or frozen outer guest cut short (see the file).
 . tests/integration/retry.sh
 tap "integration retry logic" bash tests/host/integration-retry.sh
+# The retry needs a dead outer guest to end the sandbox with 125 (not 1):
+# make one reboot (forced nested, so never the host itself).
+SKIFF_SANDBOX=nested tests/sandbox/run --timeout 180 -- sh -c 'echo b >/proc/sysrq-trigger; sleep 30' \
+	>"$log/sandbox-reboot.log" 2>&1
+reboot_rc=$?
+record "sandbox: an outer guest that reboots ends it with status 125" \
+	"$([ "$reboot_rc" -eq 125 ] && echo 0 || echo 1)" "status $reboot_rc ($log/sandbox-reboot.log)"
 tap "integration" integration_with_retry "$log"
 
 echo "$passed passed, $failed failed"
