@@ -20,7 +20,10 @@
  * PUBLISH_BYTES or more: a guest whose TCP stack waits for tx completions
  * (Linux's TCP small queues) or that could already process rx frames must
  * not wait for a whole budget, while small frames still share an in-order
- * used entry and an interrupt (QEMU publishes every frame). */
+ * used entry and an interrupt. Without IN_ORDER a transmitted chain is
+ * published at once, as QEMU does: Linux reclaims used tx buffers on each
+ * send (free_old_xmit_skbs), so a used entry held back for a batch holds
+ * back the sender until an interrupt comes. */
 #define PUBLISH_FRAMES 32
 #define PUBLISH_BYTES 2048
 
@@ -132,6 +135,7 @@ void net_tx_run(struct virtio_net *n, struct virtio_net_pair *p)
 	virtq_disable_notify(vq);
 	for (;;) {
 		unsigned int budget = BUDGET, unpublished = 0;
+		unsigned int publish_frames = vq->in_order ? PUBLISH_FRAMES : 1;
 
 		while (budget && (r = virtq_pop(vq, segs, MAX_SEGS, &c)) > 0) {
 			s = tx_one(n, p, segs, &c);
@@ -144,7 +148,7 @@ void net_tx_run(struct virtio_net *n, struct virtio_net_pair *p)
 			budget--;
 			if (s == -EPIPE)
 				break;
-			if (++unpublished >= PUBLISH_FRAMES || c.readable_len >= PUBLISH_BYTES) {
+			if (++unpublished >= publish_frames || c.readable_len >= PUBLISH_BYTES) {
 				virtq_flush(vq);
 				virtio_dev_signal_queue(&n->dev, q);
 				unpublished = 0;
