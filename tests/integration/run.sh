@@ -17,19 +17,26 @@ n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1: $2"; }
 
-# again_after_triple_fault NAME: true when the last run ended in a guest
-# triple fault (callers boot at most TRIPLE_FAULT_BOOTS times in all). Under the nested sandbox (QEMU TCG
-# emulating SVM) a multi-vCPU Linux guest triple-faults now and then with
-# nothing on its console, also with no device beyond the defaults (a
-# 4-vCPU facts boot, 2026-12-01), and the outer guest itself dies the same
-# way (the retry in tests/integration/retry.sh). Booting again tells that
-# apart from a skiff fault, which fails every time; each retry is printed,
-# never hidden. Three boots: one make test saw the same 2-vCPU boot
-# triple-fault twice in a row (vhost-net, 2026-12-01).
-again_after_triple_fault() {
-	[ "$rc" -eq 4 ] && [[ "$err" == *"guest triple fault"* ]] || return 1
-	triple_fault_retries=$((triple_fault_retries + 1))
-	echo "# $1: $err after ${secs}s; booting it once more (nested-sandbox triple fault)"
+# boot_retrying NAME CMD [ARGS...]: run CMD ARGS, a function that boots a
+# guest once and sets $rc, $err and $secs; again while it ends in a guest
+# triple fault, TRIPLE_FAULT_BOOTS boots in all. Under the nested sandbox
+# (QEMU TCG emulating SVM) a multi-vCPU Linux guest triple-faults now and
+# then with nothing on its console, also with no device beyond the
+# defaults (a 4-vCPU facts boot, 2026-12-01), and the outer guest itself
+# dies the same way (the retry in tests/integration/retry.sh). Booting
+# again tells that apart from a skiff fault, which fails every time; each
+# retry is printed, never hidden. Three boots: one make test saw the same
+# 2-vCPU boot triple-fault twice in a row (vhost-net, 2026-12-01).
+boot_retrying() {
+	local name=$1 try
+	shift
+	for ((try = 1; try <= TRIPLE_FAULT_BOOTS; try++)); do
+		"$@"
+		[ "$try" -lt "$TRIPLE_FAULT_BOOTS" ] && [ "$rc" -eq 4 ] &&
+			[[ "$err" == *"guest triple fault"* ]] || break
+		triple_fault_retries=$((triple_fault_retries + 1))
+		echo "# $name: $err after ${secs}s; booting it once more (nested-sandbox triple fault)"
+	done
 }
 triple_fault_retries=0
 TRIPLE_FAULT_BOOTS=3
@@ -38,21 +45,24 @@ TRIPLE_FAULT_BOOTS=3
 # /test.sh (and the files named in $GUEST_FILES in its /bin); sets $out
 # (console), $err (stderr), $rc, $secs.
 boot() {
-	local name=$1 script=$2 img=$work/$1.img start try
+	local name=$1 script=$2
 	shift 2
 	# shellcheck disable=SC2086 # a list of paths
-	guest/pack-test-initrd "tests/integration/guest/$script" "$img" ${GUEST_FILES:-}
-	for ((try = 1; try <= TRIPLE_FAULT_BOOTS; try++)); do
-		start=$(date +%s)
-		echo "# boot: $name" # progress for the sandbox's --silence watchdog
-		timeout -k 10 "$BOOT_TIMEOUT" "$SKIFF" run --kernel "$KERNEL" --initrd "$img" "$@" \
-			</dev/null >"$work/$name.out" 2>"$work/$name.err"
-		rc=$?
-		secs=$(( $(date +%s) - start ))
-		out=$(tr -d '\r' <"$work/$name.out")
-		err=$(cat "$work/$name.err")
-		[ "$try" -lt "$TRIPLE_FAULT_BOOTS" ] && again_after_triple_fault "$name" || break
-	done
+	guest/pack-test-initrd "tests/integration/guest/$script" "$work/$name.img" ${GUEST_FILES:-}
+	boot_retrying "$name" boot_once "$name" "$@"
+}
+
+boot_once() {
+	local name=$1 start
+	shift
+	start=$(date +%s)
+	echo "# boot: $name" # progress for the sandbox's --silence watchdog
+	timeout -k 10 "$BOOT_TIMEOUT" "$SKIFF" run --kernel "$KERNEL" --initrd "$work/$name.img" "$@" \
+		</dev/null >"$work/$name.out" 2>"$work/$name.err"
+	rc=$?
+	secs=$(( $(date +%s) - start ))
+	out=$(tr -d '\r' <"$work/$name.out")
+	err=$(cat "$work/$name.err")
 }
 
 # value KEY: the KEY=value line the guest printed.
@@ -166,38 +176,40 @@ section_tiny() {
 	tiny "ACPI S5 write" 66ba0006b034eef4 0 ""
 }
 
+# disks_boot_once: the virtio-blk/rng guest, SIGKILLed once it synced its
+# write to b.img (fresh each boot); sets $out, $err, $rc, $secs.
+disks_boot_once() {
+	local start pid
+	rm -f "$work/b.img"
+	truncate -s 16M "$work/b.img"
+	start=$(date +%s)
+	echo "# boot: disks" # progress for the sandbox's --silence watchdog
+	"$SKIFF" run --kernel "$KERNEL" --initrd "$work/disks.img" --memory 256M --cpus 2 --rng \
+		--disk path="$work/a.img" --disk path="$work/b.img",serial=SKIFF-B \
+		--disk path="$work/c.img",readonly=on </dev/null >"$work/disks.out" 2>"$work/disks.err" &
+	pid=$!
+	while ! grep -q '^VDB_SYNCED=yes' "$work/disks.out" 2>/dev/null &&
+	      kill -0 "$pid" 2>/dev/null && [ $(( $(date +%s) - start )) -lt "$BOOT_TIMEOUT" ]; do
+		sleep 0.5
+	done
+	# The guest synced its write: SIGKILL must not lose it.
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rc=$?
+	secs=$(( $(date +%s) - start ))
+	out=$(tr -d '\r' <"$work/disks.out")
+	err=$(cat "$work/disks.err")
+}
+
 section_devices() {
 	# ---- virtio devices (issue 3) ------------------------------------------
 	# Images live in the writable run folder (the repository is read-only in
 	# the nested sandbox).
-	local try
 	head -c $((32 << 20)) /dev/urandom >"$work/a.img"
 	truncate -s 8M "$work/c.img"
 	want_sha=$(sha256sum "$work/a.img" | cut -d' ' -f1)
 	guest/pack-test-initrd tests/integration/guest/disks.sh "$work/disks.img"
-	for ((try = 1; try <= TRIPLE_FAULT_BOOTS; try++)); do
-		rm -f "$work/b.img" # a fresh disk for the guest's write each boot
-		truncate -s 16M "$work/b.img"
-		start=$(date +%s)
-		echo "# boot: disks" # progress for the sandbox's --silence watchdog
-		"$SKIFF" run --kernel "$KERNEL" --initrd "$work/disks.img" --memory 256M --cpus 2 --rng \
-			--disk path="$work/a.img" --disk path="$work/b.img",serial=SKIFF-B \
-			--disk path="$work/c.img",readonly=on </dev/null >"$work/disks.out" \
-			2>"$work/disks.err" &
-		pid=$!
-		while ! grep -q '^VDB_SYNCED=yes' "$work/disks.out" 2>/dev/null &&
-		      kill -0 "$pid" 2>/dev/null && [ $(( $(date +%s) - start )) -lt "$BOOT_TIMEOUT" ]; do
-			sleep 0.5
-		done
-		# The guest synced its write: SIGKILL must not lose it.
-		kill -9 "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		rc=$?
-		secs=$(( $(date +%s) - start ))
-		out=$(tr -d '\r' <"$work/disks.out")
-		err=$(cat "$work/disks.err")
-		[ "$try" -lt "$TRIPLE_FAULT_BOOTS" ] && again_after_triple_fault disks || break
-	done
+	boot_retrying disks disks_boot_once
 	check "virtio-blk: guest reads the host image byte for byte (sha256)" VDA_SHA "$want_sha"
 	check "virtio-blk: capacity in sectors" VDA_SIZE $((32 << 11))
 	check "virtio-blk: one queue per vCPU" VDA_QUEUES 2

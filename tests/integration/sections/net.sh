@@ -24,19 +24,13 @@ net_field() { sed -n "s/^$2 .*$3=\([^ ]*\).*/\1/p" "$1" | tail -n 1; }
 # net_boot NAME STREAMS TAPDEL [skiff options...]: boot with net.sh, host
 # servers on 5001.. (send) and 5002.. (receive); sets out, err, rc, and
 # the per-stream host result files $work/NAME.h2g.I / NAME.g2h.I. Boots
-# again after a guest triple fault, TRIPLE_FAULT_BOOTS times in all
-# (again_after_triple_fault, run.sh).
+# again after a guest triple fault (boot_retrying, run.sh).
 net_boot() {
 	local img=$work/$1.img
 	net_stream_bytes=$(($NET_BYTES / $2))
 	guest/pack-test-initrd tests/integration/guest/net.sh "$img" \
 		"$TOOLS/nettest"
-	local try
-	net_boot_once "$@"
-	for ((try = 2; try <= TRIPLE_FAULT_BOOTS; try++)); do
-		again_after_triple_fault "$1" || break
-		net_boot_once "$@"
-	done
+	boot_retrying "$1" net_boot_once "$@"
 }
 
 net_boot_once() {
