@@ -18,7 +18,7 @@ ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1: $2"; }
 
 # boot_retrying NAME CMD [ARGS...]: run CMD ARGS, a function that boots a
-# guest once and sets $rc, $err and $secs; again while it ends in a guest
+# guest once and sets $rc, $out, $err and $secs; again while it ends in a guest
 # triple fault, TRIPLE_FAULT_BOOTS boots in all. Under the nested sandbox
 # (QEMU TCG emulating SVM) a multi-vCPU Linux guest triple-faults now and
 # then with nothing on its console, also with no device beyond the
@@ -32,6 +32,11 @@ boot_retrying() {
 	shift
 	for ((try = 1; try <= TRIPLE_FAULT_BOOTS; try++)); do
 		"$@"
+		# A boot that ran into its timeout is not booted again (it may be
+		# skiff's fault): where the guest stopped, for the log (CI keeps
+		# only make test's output).
+		[ "$rc" -eq 124 ] && printf '%s\n' "$out" | tail -n 6 | cut -c1-160 |
+			sed "s/^/# $name console: /"
 		[ "$try" -lt "$TRIPLE_FAULT_BOOTS" ] && [ "$rc" -eq 4 ] &&
 			[[ "$err" == *"guest triple fault"* ]] || break
 		triple_fault_retries=$((triple_fault_retries + 1))
@@ -63,10 +68,6 @@ boot_once() {
 	secs=$(( $(date +%s) - start ))
 	out=$(tr -d '\r' <"$work/$name.out")
 	err=$(cat "$work/$name.err")
-	# A boot that ran into its timeout: where the guest stopped, for the
-	# log (CI keeps only make test's output).
-	[ "$rc" -eq 124 ] && printf '%s\n' "$out" | tail -n 6 | cut -c1-160 | sed "s/^/# $name console: /"
-	return 0
 }
 
 # value KEY: the KEY=value line the guest printed.
