@@ -3,7 +3,9 @@
 
 A transmitted frame (plain, split header, TSO), control commands (MQ pairs,
 MAC, an unknown class, no ack byte), receive buffers (one, mergeable) and a
-descriptor loop. Run from the repository root: python3 tests/fuzz/gen_corpus_net.py
+descriptor loop; a frame in each direction again on the event loop (byte 0
+bit 4: a loop round after the kicks, receive on readiness).
+Run from the repository root: python3 tests/fuzz/gen_corpus_net.py
 """
 import os
 import struct
@@ -12,6 +14,7 @@ OUT = "tests/fuzz/corpus/fuzz_net"
 BASE = 0x1000
 BUF = 0x4000
 F_NEXT, F_WRITE = 1, 2
+ON_LOOP = 0x10
 
 
 def q_desc(q):
@@ -64,6 +67,10 @@ def main():
     image("rx_one", 4, {0: ([(BUF, 2048, F_WRITE, 0)], [0])}, {}, frame)
     image("rx_merge", 0, {0: ([(BUF + 64 * i, 64, F_WRITE, 0) for i in range(4)],
                               [0, 1, 2, 3])}, {}, hdr() + bytes(200))
+    # the same on the event loop: a round after the kicks, rx on EPOLLIN
+    image("loop_tx_plain", 1 | ON_LOOP,
+          {1: ([(BUF, 12, F_NEXT, 1), (BUF + 16, 64, 0, 0)], [0])}, {BUF: hdr(), BUF + 16: eth})
+    image("loop_rx_one", 4 | ON_LOOP, {0: ([(BUF, 2048, F_WRITE, 0)], [0])}, {}, frame)
 
 
 if __name__ == "__main__":
