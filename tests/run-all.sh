@@ -85,6 +85,7 @@ tap "asan cli bad input" bash tests/host/bad-input.sh build/asan/skiff build/gue
 # dying or frozen outer guest cut short (see the file).
 . tests/integration/retry.sh
 tap "integration retry logic" bash tests/host/integration-retry.sh
+tap "sandbox freeze watcher" bash tests/host/sandbox-watch.sh
 # The retry needs a dead outer guest to end the sandbox with 125 (not 1):
 # make one reboot (forced nested, so never the host itself).
 SKIFF_SANDBOX=nested tests/sandbox/run --timeout 180 -- sh -c 'echo b >/proc/sysrq-trigger; sleep 30' \
