@@ -176,7 +176,7 @@ int cli_parse_vsock(const char *arg, struct vm_vsock_config *vs)
 void cli_print_usage(void *stream)
 {
 	fprintf(stream,
-		"usage: skiff run --kernel PATH [--initrd PATH] [--cmdline STR]\n"
+		"usage: skiff run --kernel PATH [--initrd PATH] [--cmdline STR] [--name NAME]\n"
 		"                 [--cpus N] [--memory SIZE] [--disk path=IMG[,readonly=on][,serial=ID]]...\n"
 		"                 [--console serial|virtio] [--rng]\n"
 		"                 [--net tap=NAME[,mac=MAC][,queues=N][,vhost=on|off|auto][,mtu=N][,LIMITS]]...\n"
@@ -184,6 +184,7 @@ void cli_print_usage(void *stream)
 		"  --kernel PATH   x86-64 Linux bzImage (64-bit boot protocol)\n"
 		"  --initrd PATH   initial ramdisk\n"
 		"  --cmdline STR   kernel command line (default \"%s\")\n"
+		"  --name NAME     the VM's name, 1..%d of A-Z a-z 0-9 . _ -: default MACs derive from it\n"
 		"  --cpus N        vCPUs, 1..%d (default 1)\n"
 		"  --memory SIZE   guest RAM, e.g. 256M or 2G (default 512M)\n"
 		"  --disk ...      a virtio-blk disk on a raw image (repeatable, up to %d)\n"
@@ -192,8 +193,22 @@ void cli_print_usage(void *stream)
 		"  --net ...       a virtio-net device on a tap (repeatable, up to %d); LIMITS:\n"
 		"                  {rx,tx}_bw=SIZE/s, {rx,tx}_bw_burst=SIZE, {rx,tx}_pps=N, {rx,tx}_pps_burst=N\n"
 		"  --vsock ...     a virtio-vsock device: host Unix sockets PATH_PORT, or vhost-vsock\n",
-		VM_CONFIG_DEFAULT_CMDLINE, VM_CONFIG_MAX_CPUS, VM_CONFIG_MAX_DISKS,
+		VM_CONFIG_DEFAULT_CMDLINE, VM_CONFIG_NAME_MAX, VM_CONFIG_MAX_CPUS, VM_CONFIG_MAX_DISKS,
 		VM_CONFIG_MAX_NETS);
+}
+
+/* Names end up in MAC derivation and, later, in API paths and logs: keep
+ * them to characters every one of those takes as is. */
+static bool name_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > VM_CONFIG_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return false;
+	return true;
 }
 
 static int parse_memory(const char *arg, uint64_t *out)
@@ -222,6 +237,7 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "cmdline", required_argument, NULL, 'c' },
+		{ "name", required_argument, NULL, 'a' },
 		{ "cpus", required_argument, NULL, 'n' },
 		{ "memory", required_argument, NULL, 'm' },
 		{ "disk", required_argument, NULL, 'd' },
@@ -245,6 +261,18 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg)
 	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k': cfg->kernel_path = optarg; break;
+		case 'a':
+			if (cfg->name) {
+				log_error("--name: given twice");
+				return -EINVAL;
+			}
+			if (!name_valid(optarg)) {
+				log_error("--name '%s': must be 1 to %d characters from A-Z a-z 0-9 . _ -",
+					  optarg, VM_CONFIG_NAME_MAX);
+				return -EINVAL;
+			}
+			cfg->name = optarg;
+			break;
 		case 'i': cfg->initrd_path = optarg; break;
 		case 'c':
 			cfg->cmdline = optarg;

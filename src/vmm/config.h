@@ -63,7 +63,12 @@ enum vm_console {
 	VM_CONSOLE_VIRTIO,         /* virtio-console: hvc0 */
 };
 
+/* --name: 1 to VM_CONFIG_NAME_MAX characters from [A-Za-z0-9._-], as
+ * Firecracker's instance id allows (plus '.' and '_'). */
+#define VM_CONFIG_NAME_MAX 64
+
 struct vm_config {
+	const char *name;          /* --name; NULL: none */
 	const char *kernel_path;
 	const char *initrd_path;   /* NULL: none */
 	const char *cmdline;

@@ -165,7 +165,10 @@ static int setup_nets(struct vm *vm, struct vm_virtio *v)
 		if (nc->mac_given)
 			memcpy(p.mac, nc->mac, 6);
 		else
-			virtio_net_default_mac(nc->tap, i, p.mac);
+			/* Named VMs keep their MACs whatever taps they get
+			 * (as a DHCP server or a switch expects across
+			 * restarts); unnamed ones follow the tap. */
+			virtio_net_default_mac(cfg->name ? cfg->name : nc->tap, i, p.mac);
 		r = setup_vhost(nc, &v->net_vhost[i], what);
 		if (r < 0) {
 			net_tap_close(tap);

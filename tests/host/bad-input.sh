@@ -48,6 +48,8 @@ expect "--memory garbage" "--memory" -- --kernel "$KERNEL" --memory lots
 expect "--cpus 0" "--cpus" -- --kernel "$KERNEL" --cpus 0
 expect "--cpus 1000" "--cpus" -- --kernel "$KERNEL" --cpus 1000
 expect "unknown option" "--frobnicate" -- --kernel "$KERNEL" --frobnicate
+expect "--name with a space" "--name" -- --kernel "$KERNEL" --name "web 1"
+expect "--name given twice" "--name" -- --kernel "$KERNEL" --name a --name b
 expect "no kernel" "--kernel" -- --cpus 1
 expect "command line longer than the kernel takes" "--cmdline" -- --kernel "$KERNEL" \
 	--cmdline "$(head -c 5000 /dev/zero | tr '\0' a)"

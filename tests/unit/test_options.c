@@ -87,11 +87,13 @@ static void run_defaults_and_values(void **state)
 	assert_int_equal(cfg.ncpus, 1);
 	assert_int_equal(cfg.mem_size, 512ULL << 20);
 	assert_non_null(strstr(cfg.cmdline, "console=ttyS0"));
+	assert_null(cfg.name);
 
 	assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){
 		"--kernel", "k", "--initrd", "i", "--cmdline", "a b", "--cpus", "4",
 		"--memory", "2G", NULL }), 0);
 	assert_string_equal(cfg.initrd_path, "i");
+	assert_null(cfg.name);
 	assert_string_equal(cfg.cmdline, "a b");
 	assert_int_equal(cfg.ncpus, 4);
 	assert_int_equal(cfg.mem_size, 2ULL << 30);
@@ -101,7 +103,7 @@ static void run_defaults_and_values(void **state)
 /* Every bad value is rejected with a message that names the option. */
 static void run_rejects_naming_option(void **state)
 {
-	static const struct { const char *args[6]; const char *names; } cases[] = {
+	static const struct { const char *args[7]; const char *names; } cases[] = {
 		{ { "--kernel", "k", "--cpus", "0" }, "--cpus" },
 		{ { "--kernel", "k", "--cpus", "1000" }, "--cpus" },
 		{ { "--kernel", "k", "--cpus", "two" }, "--cpus" },
@@ -114,6 +116,13 @@ static void run_rejects_naming_option(void **state)
 		{ { "--kernel", "k", "--bogus" }, "--bogus" },
 		{ { "--kernel", "k", "--memory" }, "--memory" },
 		{ { "--kernel", "k", "stray" }, "stray" },
+		{ { "--kernel", "k", "--name", "" }, "--name" },
+		{ { "--kernel", "k", "--name", "web 1" }, "--name" },
+		{ { "--kernel", "k", "--name", "a/b" }, "--name" },
+		{ { "--kernel", "k", "--name", "caf\xc3\xa9" }, "--name" },
+		{ { "--kernel", "k", "--name",
+		    "a123456789b123456789c123456789d123456789e123456789f123456789g1234" }, "--name" },
+		{ { "--kernel", "k", "--name", "a", "--name", "b" }, "--name" },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -182,6 +191,25 @@ static void disks_rejected(void **state)
 	assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){
 		"--kernel", "k", "--console", "vga", NULL }), -EINVAL);
 	assert_non_null(strstr(err, "--console"));
+}
+
+static void names_accepted(void **state)
+{
+	static const char *ok[] = {
+		"a", "web-1", "ci_runner.42", "Z",
+		/* VM_CONFIG_NAME_MAX (64) characters */
+		"a123456789b123456789c123456789d123456789e123456789f123456789g123",
+	};
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){
+			"--name", ok[i], "--kernel", "k", NULL }), 0);
+		assert_string_equal(cfg.name, ok[i]);
+		assert_string_equal(err, "");
+	}
 }
 
 static void nets_accepted(void **state)
@@ -314,6 +342,7 @@ int main(void)
 		cmocka_unit_test(run_defaults_and_values),
 		cmocka_unit_test(run_rejects_naming_option),
 		cmocka_unit_test(disks_console_rng),
+		cmocka_unit_test(names_accepted),
 		cmocka_unit_test(disks_rejected),
 		cmocka_unit_test(nets_accepted),
 		cmocka_unit_test(nets_rejected),

@@ -18,6 +18,24 @@ net_tap_up() {
 		ip addr add 10.0.2.1/24 dev "$NET_TAP" && ip link set "$NET_TAP" up
 }
 
+# net_default_mac NAME INDEX: the MAC skiff gives device INDEX of a VM
+# named NAME (or, unnamed, on tap NAME), computed here from README's
+# definition: FNV-1a (64-bit) over NAME, a NUL byte and INDEX as 4 bytes,
+# least significant first; the hash's low 6 bytes in that order, the first
+# octet made unicast (bit 0 clear) and locally administered (bit 1 set).
+net_default_mac() {
+	local h=$((0xcbf29ce484222325)) p=$((0x100000001b3)) i c mac
+	for ((i = 0; i < ${#1}; i++)); do
+		printf -v c '%d' "'${1:i:1}"
+		h=$(( (h ^ c) * p ))
+	done
+	h=$(( h * p )) # the NUL
+	for i in 0 1 2 3; do h=$(( (h ^ (($2 >> (8 * i)) & 255)) * p )); done
+	printf -v mac '%02x' $(( (h & 254) | 2 ))
+	for i in 1 2 3 4 5; do printf -v mac '%s:%02x' "$mac" $(( (h >> (8 * i)) & 255 )); done
+	echo "$mac"
+}
+
 # net_value FILE KEY FIELD: field=value from the line starting with KEY.
 net_field() { sed -n "s/^$2 .*$3=\([^ ]*\).*/\1/p" "$1" | tail -n 1; }
 
@@ -163,13 +181,18 @@ section_net_mq() {
 	mac=$(value NET_MAC)
 	if [[ "$mac" =~ ^[0-9a-f][26ae]: ]]; then ok "virtio-net: default MAC $mac is locally administered unicast"
 	else not_ok "virtio-net: default MAC is locally administered unicast" "'$mac'"; fi
+	check "virtio-net: an unnamed VM's default MAC derives from the tap's name" \
+		NET_MAC "$(net_default_mac "$NET_TAP" 0)"
 	net_check_streams net-mq "virtio-net 2 queues, 2 vCPUs" 2
 }
 
 section_net_vhost() {
 	net_tap_up multi_queue
-	# The tap is deleted at the end here too, under vhost-net.
-	net_boot net-vhost 2 1 --cpus 2 --net tap=$NET_TAP,queues=2,vhost=on
+	# The tap is deleted at the end here too, under vhost-net. A named
+	# VM: its default MAC derives from the name, not the tap.
+	net_boot net-vhost 2 1 --cpus 2 --name ci-vm.7 --net tap=$NET_TAP,queues=2,vhost=on
+	check "virtio-net: a named VM's default MAC derives from --name" \
+		NET_MAC "$(net_default_mac ci-vm.7 0)"
 	if [ "$rc" -eq 0 ] && [ "$net_vhost_thread" = yes ] && [ "$(grep -c . <<<"$err")" -eq 1 ] &&
 	   [[ "$err" == *"link down, the VM keeps running"* ]]; then
 		ok "virtio-net vhost=on: vhost-net serves the queues, clean exit, one line for the lost tap"
