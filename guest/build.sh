@@ -14,9 +14,10 @@ mkdir -p "$OUT" "$CACHE"
 
 # Loaded by /init in this order (dependencies resolved at build time):
 # the transports and devices later issues use, ext4 for disk images and
-# pvpanic so a guest panic reaches skiff.
+# pvpanic so a guest panic reaches skiff; msr (/dev/cpu/N/msr) for the
+# tests that read what skiff set in the vCPUs' MSRs.
 MODULES=(virtio_pci virtio_blk virtio_net virtio_console virtio-rng vsock
-	 vmw_vsock_virtio_transport virtio_pmem nd_pmem ext4 pvpanic-mmio)
+	 vmw_vsock_virtio_transport virtio_pmem nd_pmem ext4 pvpanic-mmio msr)
 
 ver=$(fetch_kernel)
 stamp="$ver $(cat "$here/lib.sh" "$here/build.sh" "$here/init" | sha256sum | cut -c1-16)"

@@ -26,6 +26,20 @@ static void kick_handler(int sig)
 	(void)sig;
 }
 
+static int set_boot_msrs(int vcpu_fd)
+{
+	struct kvm_msrs *m = calloc(1, sizeof(*m) + CPU_SETUP_BOOT_MSRS * sizeof(m->entries[0]));
+	int r;
+
+	if (!m)
+		return -ENOMEM;
+	m->nmsrs = CPU_SETUP_BOOT_MSRS;
+	cpu_setup_boot_msrs(m->entries);
+	r = kvm_vcpu_set_msrs(vcpu_fd, m);
+	free(m);
+	return r;
+}
+
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id,
 		const struct kvm_cpuid2 *cpuid, uint64_t entry)
 {
@@ -49,6 +63,10 @@ int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id,
 	}
 	cpuid_adjust(c, id, vm->nvcpus);
 	r = kvm_vcpu_set_cpuid(vcpu->fd, c);
+	/* Every vCPU: INIT keeps both MSRs (SDM 3A table 10-1; KVM's
+	 * kvm_vcpu_reset with init_event), so the APs start with them too. */
+	if (r == 0)
+		r = set_boot_msrs(vcpu->fd);
 	if (r < 0 || id != 0)
 		goto out; /* APs wait in KVM for INIT/SIPI from the BSP */
 

@@ -100,6 +100,13 @@ check_boot() {
 	else
 		not_ok "$name: every CPU has the TSC-deadline timer" "on '$(value TSC_DEADLINE_CPUS)' CPUs"
 	fi
+	# Every vCPU starts as firmware leaves it (cpu_setup_boot_msrs).
+	if [ "$(value FAST_STRING_CPUS)" = "$want_cpus" ]; then
+		ok "$name: every CPU has fast string operations on (IA32_MISC_ENABLE)"
+	else
+		not_ok "$name: every CPU has fast string operations on (IA32_MISC_ENABLE)" "on '$(value FAST_STRING_CPUS)' CPUs"
+	fi
+	check "$name: MTRRs on, so the guest programs its PAT with write-combining" PAT_WC yes
 	# MemTotal is RAM less what the kernel keeps for itself (its image,
 	# memmap, reservations): for the Debian kernel about 50 MiB.
 	mem_kb=$(value MEMTOTAL_KB)

@@ -17,6 +17,17 @@
 #define PTE_RW       (1ULL << 1)
 #define PTE_PS       (1ULL << 7)
 
+/* SDM vol. 4 table 2-2 "IA32_MISC_ENABLE": fast strings bit 0, BTS and
+ * PEBS unavailable bits 11 and 12; vol. 3A 12.11.2.1 "IA32_MTRR_DEF_TYPE
+ * MSR": type in bits 7:0 (6 = WB), E (MTRRs on) bit 11. */
+#define MSR_IA32_MISC_ENABLE        0x1a0
+#define MISC_ENABLE_FAST_STRING     (1ULL << 0)
+#define MISC_ENABLE_BTS_UNAVAIL     (1ULL << 11)
+#define MISC_ENABLE_PEBS_UNAVAIL    (1ULL << 12)
+#define MSR_IA32_MTRR_DEF_TYPE      0x2ff
+#define MTRR_DEF_TYPE_E             (1ULL << 11)
+#define MTRR_TYPE_WB                6ULL
+
 /* boot.rst: __BOOT_CS is selector 0x10, __BOOT_DS 0x18. */
 #define GDT_CODE_SEL 0x10
 #define GDT_DATA_SEL 0x18
@@ -88,4 +99,21 @@ void cpu_setup_long_mode(struct kvm_sregs *sregs, struct kvm_regs *regs,
 	regs->rflags = 0x2; /* bit 1 is reserved as one; IF clear */
 	regs->rip = rip;
 	regs->rsi = zero_page;
+}
+
+void cpu_setup_boot_msrs(struct kvm_msr_entry e[CPU_SETUP_BOOT_MSRS])
+{
+	memset(e, 0, CPU_SETUP_BOOT_MSRS * sizeof(e[0]));
+	/* KVM resets IA32_MISC_ENABLE to BTS and PEBS unavailable, without
+	 * fast strings (x86.c, kvm_vcpu_reset); Linux on Intel then turns off
+	 * REP_GOOD and ERMS ("Disabled fast string operations", cpu/intel.c),
+	 * so its memcpy and memset leave rep movsb/stosb for slower loops.
+	 * KVM's value plus fast strings. */
+	e[0].index = MSR_IA32_MISC_ENABLE;
+	e[0].data = MISC_ENABLE_FAST_STRING | MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL;
+	/* With E clear all memory is UC (SDM 12.11.2.1) and Linux skips PAT
+	 * set-up ("x86/PAT: MTRRs disabled"), leaving no write-combining.
+	 * Default WB and no ranges: MMIO gets UC- from the guest's PAT. */
+	e[1].index = MSR_IA32_MTRR_DEF_TYPE;
+	e[1].data = MTRR_DEF_TYPE_E | MTRR_TYPE_WB;
 }

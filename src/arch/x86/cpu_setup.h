@@ -10,6 +10,13 @@
 
 #include "mem/guest_mem.h"
 
+/* The MSRs every vCPU starts with, as PC firmware leaves them for Linux
+ * (KVM's reset values differ): fast string operations on in
+ * IA32_MISC_ENABLE, and MTRRs on with write-back as the default type.
+ * Fills e[0..CPU_SETUP_BOOT_MSRS-1]. Pure: no ioctl. */
+#define CPU_SETUP_BOOT_MSRS 2
+void cpu_setup_boot_msrs(struct kvm_msr_entry e[CPU_SETUP_BOOT_MSRS]);
+
 /* Write the boot GDT and identity page tables into guest memory
  * (LAYOUT_GDT, LAYOUT_PML4..). 0 or -EFAULT when RAM is too small. */
 int cpu_setup_boot_tables(const struct guest_mem *mem);
