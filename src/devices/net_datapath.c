@@ -281,6 +281,12 @@ static int rx_read(struct virtio_net *n, struct virtio_net_pair *p)
 		n->stats.rx_dropped++;
 		return 2;
 	}
+	/* 5.1.6.5.1-5.1.6.5.3: only what the driver asked to receive. */
+	if (!net_filter_accepts(&n->filter, n->config.mac, p->rxbuf + NET_HDR_LEN,
+				(uint32_t)len - NET_HDR_LEN)) {
+		n->stats.rx_filtered++;
+		return 2;
+	}
 	p->rx_len = (uint32_t)len;
 	return 1;
 }

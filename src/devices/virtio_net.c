@@ -55,9 +55,13 @@ static uint64_t net_features(struct virtio_dev *d)
 {
 	struct virtio_net *n = to_net(d);
 	/* 5.1.3: what skiff serves itself: the MAC, link status, the control
-	 * queue with MAC and offload commands, multiqueue, the MTU. */
+	 * queue with MAC, receive-filter, VLAN and offload commands,
+	 * multiqueue, the MTU. The filter applies on the userspace datapath;
+	 * vhost-net delivers every frame the tap has, as under QEMU. */
 	uint64_t f = bit(VIRTIO_NET_F_MAC) | bit(VIRTIO_NET_F_STATUS) | bit(VIRTIO_NET_F_CTRL_VQ) |
-		     bit(VIRTIO_NET_F_CTRL_MAC_ADDR) | bit(VIRTIO_NET_F_MRG_RXBUF);
+		     bit(VIRTIO_NET_F_CTRL_MAC_ADDR) | bit(VIRTIO_NET_F_CTRL_RX) |
+		     bit(VIRTIO_NET_F_CTRL_RX_EXTRA) | bit(VIRTIO_NET_F_CTRL_VLAN) |
+		     bit(VIRTIO_NET_F_MRG_RXBUF);
 
 	if (n->pairs > 1)
 		f |= bit(VIRTIO_NET_F_MQ);
@@ -279,6 +283,8 @@ static int net_activate(struct virtio_dev *d)
 		if (r < 0)
 			return r;
 	}
+	/* 5.1.6.5.3: VLAN filtering only once negotiated. */
+	n->filter.vlan_filter = virtio_dev_has_feature(d, VIRTIO_NET_F_CTRL_VLAN);
 	/* 5.1.6.5.5: until VQ_PAIRS_SET only the first pair is used. */
 	net_set_curr_pairs(n, 1);
 	return 0;
@@ -299,6 +305,10 @@ static void net_reset(struct virtio_dev *d)
 		p->rx_len = 0;
 	}
 	n->curr_pairs = 1;
+	/* The driver's MAC, rx modes, MAC table and VLANs are forgotten, as
+	 * QEMU's reset does (5.1.6.5.2: an empty table on reset). */
+	memcpy(n->config.mac, n->mac, 6);
+	net_filter_reset(&n->filter, false);
 	n->rx_throttled = false;
 	n->tx_throttled = false;
 	if (n->timer_fd >= 0)
@@ -380,6 +390,8 @@ int virtio_net_init(struct virtio_net *n, const struct virtio_net_params *p,
 	if (limiter_init(&n->rx_rl, &p->rx, now) < 0 || limiter_init(&n->tx_rl, &p->tx, now) < 0)
 		return -EINVAL;
 	memcpy(n->config.mac, p->mac, 6);
+	memcpy(n->mac, p->mac, 6);
+	net_filter_reset(&n->filter, false);
 	n->config.status = htole16(VIRTIO_NET_S_LINK_UP);
 	n->config.max_virtqueue_pairs = htole16((uint16_t)p->pairs);
 	n->config.mtu = htole16((uint16_t)(p->mtu ? p->mtu : NET_DEFAULT_MTU));

@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <linux/virtio_net.h>
 
+#include "devices/net_filter.h"
 #include "util/token_bucket.h"
 #include "virtio/device.h"
 
@@ -70,6 +71,7 @@ struct virtio_net_params {
 struct virtio_net_stats {
 	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
 	uint64_t rx_dropped;       /* larger than the guest's MTU/buffers */
+	uint64_t rx_filtered;      /* not for the driver's MACs, modes or VLANs */
 	uint64_t tx_dropped;       /* malformed header, too long, link down, unused pair */
 	uint64_t tx_errors;        /* the host refused the frame */
 	uint64_t ctrl_errors;      /* control commands refused (VIRTIO_NET_ERR) */
@@ -96,6 +98,8 @@ struct virtio_net {
 	struct virtio_dev dev;     /* first: the core's view */
 	struct virtio_dev_ops ops; /* per device: the queue count varies */
 	struct virtio_net_config config;
+	uint8_t mac[6];            /* the configured MAC, config's again at reset */
+	struct net_filter filter;  /* what the driver asked to receive */
 	char name[64];
 	unsigned int pairs, curr_pairs;
 	unsigned int mtu;

@@ -2,7 +2,8 @@
 """Write the seed corpus of fuzz_net (layout: see tests/fuzz/fuzz_net.c).
 
 A transmitted frame (plain, split header, TSO), control commands (MQ pairs,
-MAC, an unknown class, no ack byte), receive buffers (one, mergeable) and a
+MAC, an unknown class, no ack byte, the receive filter's modes, MAC table
+and VLANs), receive buffers (one, mergeable) and a
 descriptor loop; a frame in each direction again on the event loop (byte 0
 bit 4: a loop round after the kicks, receive on readiness).
 Run from the repository root: python3 tests/fuzz/gen_corpus_net.py
@@ -63,6 +64,18 @@ def main():
     image("ctrl_unknown", 0, {2: ([(BUF, 2, F_NEXT, 1), (BUF + 16, 1, F_WRITE, 0)], [0])},
           {BUF: bytes([99, 0])})
     image("ctrl_no_ack", 0, {2: ([(BUF, 2, 0, 0)], [0])}, {BUF: bytes([4, 0])})
+    # receive filter: promiscuous off with a frame for another MAC waiting;
+    # a MAC table split over two descriptors; a VLAN added
+    image("ctrl_rx_filter", 4, {2: ([(BUF, 3, F_NEXT, 1), (BUF + 16, 1, F_WRITE, 0)], [0]),
+                                0: ([(BUF + 64, 2048, F_WRITE, 0)], [0])},
+          {BUF: bytes([0, 0, 0])}, frame)
+    table = struct.pack("<I", 1) + bytes([2, 9, 9, 9, 9, 9]) + struct.pack("<I", 1) + \
+        bytes([1, 0, 0x5e, 0, 0, 1])
+    image("ctrl_mac_table", 0, {2: ([(BUF, 9, F_NEXT, 1), (BUF + 9, len(table) - 7, F_NEXT, 2),
+                                     (BUF + 64, 1, F_WRITE, 0)], [0])},
+          {BUF: bytes([1, 0]) + table})
+    image("ctrl_vlan", 0, {2: ([(BUF, 4, F_NEXT, 1), (BUF + 16, 1, F_WRITE, 0)], [0])},
+          {BUF: bytes([2, 0, 5, 0])})
     # rx: one big buffer, or mergeable small ones, and a frame from the tap
     image("rx_one", 4, {0: ([(BUF, 2048, F_WRITE, 0)], [0])}, {}, frame)
     image("rx_merge", 0, {0: ([(BUF + 64 * i, 64, F_WRITE, 0) for i in range(4)],
