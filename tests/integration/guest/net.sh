@@ -1,7 +1,8 @@
 # virtio-net: eth0 on 10.0.2.15/24, the sandbox host's tap on 10.0.2.1.
 # Parameters come on the kernel command line (skiff.bytes=N per TCP
 # direction, skiff.streams=K parallel stream pairs, skiff.tapdel=1 to wait
-# for the host to delete its tap). Prints KEY=value lines for the host.
+# for the host to delete its tap, skiff.filter=1 for the receive-filter
+# check). Prints KEY=value lines for the host.
 arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p"; }
 BYTES=$(arg skiff.bytes)
 STREAMS=$(arg skiff.streams)
@@ -14,6 +15,18 @@ echo "NET_RXQ=$(ls -d /sys/class/net/eth0/queues/rx-* | wc -l)"
 echo "NET_FEATURES=$(cat /sys/class/net/eth0/device/features)"
 echo "NET_CARRIER=$(cat /sys/class/net/eth0/carrier)"
 if ping -c 3 -W 5 10.0.2.1 >/dev/null 2>&1; then echo PING_HOST=ok; else echo PING_HOST=fail; fi
+# The receive filter the driver programmed (skiff.filter=1): once it sees
+# FILTER_READY the host sends 200 datagrams to a foreign MAC, then 20 to
+# ours, all to UDP port 5009. Ours must all arrive; the foreign ones must
+# not reach eth0 (a promiscuous device would count them in rx_packets).
+if [ "$(arg skiff.filter)" = 1 ]; then
+	rx0=$(cat /sys/class/net/eth0/statistics/rx_packets)
+	echo FILTER_READY
+	got=$(nettest udp-recv 5009 20 | sed -n 's/^NETTEST pkts=\([0-9]*\).*/\1/p')
+	rx1=$(cat /sys/class/net/eth0/statistics/rx_packets)
+	echo "FILTER_OWN_GOT=$got"
+	echo "FILTER_RX_FRAMES=$((rx1 - rx0))"
+fi
 echo NET_READY
 # Host to guest, then guest to host; with K streams they run in parallel
 # (ports 5001+2i and 5002+2i), so that several queue pairs carry them.
