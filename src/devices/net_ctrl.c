@@ -10,6 +10,8 @@
 
 #define MAX_SEGS 16
 #define MAX_DATA 8 /* the longest fixed-size command data (GUEST_OFFLOADS_SET) */
+/* Commands served per notification before other work on the event loop. */
+#define CTRL_BUDGET 64
 
 /* Offloads VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET may switch (5.1.6.5.6.1). */
 #define GUEST_OFFLOADS ((1ULL << VIRTIO_NET_F_GUEST_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_TSO4) | \
@@ -152,13 +154,14 @@ void net_ctrl_run(struct virtio_net *n)
 	struct virtq *vq = &n->dev.queues[q];
 	struct virtq_seg segs[MAX_SEGS];
 	struct virtq_chain c;
-	int r;
+	unsigned int budget = CTRL_BUDGET;
+	int r = 0;
 
 	if (!vq->started)
 		return;
 	virtq_disable_notify(vq);
 	do {
-		while ((r = virtq_pop(vq, segs, MAX_SEGS, &c)) > 0) {
+		while (budget && (r = virtq_pop(vq, segs, MAX_SEGS, &c)) > 0) {
 			struct request rq = { segs, &c };
 			uint8_t ack;
 
@@ -173,11 +176,18 @@ void net_ctrl_run(struct virtio_net *n)
 				n->stats.ctrl_errors++;
 			*(uint8_t *)segs[c.nreadable].addr = ack;
 			virtq_push(vq, &c, 1);
+			budget--;
 		}
 		virtq_flush(vq);
 		virtio_dev_signal_queue(&n->dev, q);
 		if (r < 0) {
 			virtio_dev_needs_reset(&n->dev);
+			return;
+		}
+		if (!budget) {
+			/* A driver that never stops sending commands must not
+			 * keep the event loop (virtio_dev_notify_again). */
+			virtio_dev_notify_again(&n->dev, q);
 			return;
 		}
 	} while (virtq_enable_notify(vq));

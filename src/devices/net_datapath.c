@@ -104,16 +104,20 @@ static void tx_drain(struct virtio_net *n, struct virtq *vq, uint16_t q)
 {
 	struct virtq_seg segs[MAX_SEGS];
 	struct virtq_chain c;
-	int r;
+	unsigned int budget = BUDGET;
+	int r = 0;
 
-	while ((r = virtq_pop(vq, segs, MAX_SEGS, &c)) > 0) {
+	while (budget && (r = virtq_pop(vq, segs, MAX_SEGS, &c)) > 0) {
 		n->stats.tx_dropped++;
 		virtq_push(vq, &c, 0);
+		budget--;
 	}
 	virtq_flush(vq);
 	virtio_dev_signal_queue(&n->dev, q);
 	if (r < 0)
 		virtio_dev_needs_reset(&n->dev);
+	else if (!budget)
+		virtio_dev_notify_again(&n->dev, q); /* as in net_tx_run */
 }
 
 void net_tx_run(struct virtio_net *n, struct virtio_net_pair *p)
@@ -122,6 +126,7 @@ void net_tx_run(struct virtio_net *n, struct virtio_net_pair *p)
 	struct virtq *vq = &n->dev.queues[q];
 	struct virtq_seg segs[MAX_SEGS];
 	struct virtq_chain c;
+	unsigned int budget = BUDGET;
 	int r, s = 0;
 
 	if (!net_userspace_live(n) || !vq->started)
@@ -134,7 +139,7 @@ void net_tx_run(struct virtio_net *n, struct virtio_net_pair *p)
 		return;
 	virtq_disable_notify(vq);
 	for (;;) {
-		unsigned int budget = BUDGET, unpublished = 0;
+		unsigned int unpublished = 0;
 		unsigned int publish_frames = vq->in_order ? PUBLISH_FRAMES : 1;
 
 		while (budget && (r = virtq_pop(vq, segs, MAX_SEGS, &c)) > 0) {
@@ -174,9 +179,14 @@ void net_tx_run(struct virtio_net *n, struct virtio_net_pair *p)
 			net_pair_update_events(n, p);
 			return;
 		}
-		/* A spent budget means more may be there: kicks are not
-		 * level-triggered, so nothing may be left behind. */
-		if (budget && !virtq_enable_notify(vq))
+		if (!budget) {
+			/* More may be there, and a guest that keeps the ring
+			 * full must not keep the event loop: come back after
+			 * the loop served the rest, notifications still off. */
+			virtio_dev_notify_again(&n->dev, q);
+			return;
+		}
+		if (!virtq_enable_notify(vq))
 			return;
 		virtq_disable_notify(vq);
 	}

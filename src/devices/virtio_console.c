@@ -11,6 +11,9 @@
 #define RXQ 0 /* receiveq of port 0 (spec 5.3.2) */
 #define TXQ 1 /* transmitq of port 0 */
 #define MAX_SEGS 16
+/* Output chains served per pass before the event loop gets to others;
+ * more waits for virtio_dev_notify_again. */
+#define BUDGET 64
 
 static struct virtio_console *to_console(struct virtio_dev *d)
 {
@@ -52,19 +55,25 @@ static void transmit(struct virtio_console *c)
 	struct virtq *vq = &c->dev.queues[TXQ];
 	struct virtq_seg segs[MAX_SEGS];
 	struct virtq_chain ch;
-	int r;
+	unsigned int budget = BUDGET;
+	int r = 0;
 
 	virtq_disable_notify(vq);
 	do {
-		while ((r = virtq_pop(vq, segs, MAX_SEGS, &ch)) > 0) {
+		while (budget && (r = virtq_pop(vq, segs, MAX_SEGS, &ch)) > 0) {
 			for (unsigned int i = 0; i < ch.nreadable; i++)
 				write_all(c, segs[i].addr, segs[i].len);
 			virtq_push(vq, &ch, 0);
+			budget--;
 		}
 		virtq_flush(vq);
 		virtio_dev_signal_queue(&c->dev, TXQ);
 		if (r < 0) {
 			virtio_dev_needs_reset(&c->dev);
+			return;
+		}
+		if (!budget) {
+			virtio_dev_notify_again(&c->dev, TXQ);
 			return;
 		}
 	} while (virtq_enable_notify(vq));
@@ -86,6 +95,7 @@ size_t virtio_console_receive(struct virtio_console *c, const uint8_t *buf, size
 	struct virtq_seg segs[MAX_SEGS];
 	struct virtq_chain ch;
 	size_t done = 0;
+	unsigned int budget = BUDGET;
 	int r = 0;
 
 	pthread_mutex_lock(&c->dev.lock);
@@ -93,7 +103,7 @@ size_t virtio_console_receive(struct virtio_console *c, const uint8_t *buf, size
 		pthread_mutex_unlock(&c->dev.lock);
 		return 0;
 	}
-	while (done < len && (r = virtq_pop(vq, segs, MAX_SEGS, &ch)) > 0) {
+	while (done < len && budget-- && (r = virtq_pop(vq, segs, MAX_SEGS, &ch)) > 0) {
 		uint32_t put = 0;
 
 		for (unsigned int i = ch.nreadable; i < ch.nsegs && done < len; i++) {
@@ -109,6 +119,10 @@ size_t virtio_console_receive(struct virtio_console *c, const uint8_t *buf, size
 	virtio_dev_signal_queue(&c->dev, RXQ);
 	if (r < 0)
 		virtio_dev_needs_reset(&c->dev);
+	else if (done < len && r > 0)
+		/* The budget ran out (buffers that took nothing): the rest is
+		 * offered again through rx_room on the next round. */
+		virtio_dev_notify_again(&c->dev, RXQ);
 	pthread_mutex_unlock(&c->dev.lock);
 	return done;
 }

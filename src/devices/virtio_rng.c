@@ -9,6 +9,9 @@
 /* Segments one request may take: a chain is at most the queue size long
  * (2.7.5.3.1); a buffer spanning adjacent RAM regions adds a few. */
 #define RNG_MAX_SEGS (VIRTIO_RNG_QUEUE_SIZE + 8)
+/* Requests served per pass (at most 64 KiB each) before the event loop
+ * gets to others; more waits for virtio_dev_notify_again. */
+#define RNG_BUDGET 64
 
 static struct virtio_rng *to_rng(struct virtio_dev *d)
 {
@@ -68,11 +71,12 @@ static void rng_notify(struct virtio_dev *d, uint16_t q)
 	struct virtq *vq = &d->queues[q];
 	struct virtq_seg segs[RNG_MAX_SEGS];
 	struct virtq_chain c;
-	int r;
+	unsigned int budget = RNG_BUDGET;
+	int r = 0;
 
 	virtq_disable_notify(vq);
 	do {
-		while ((r = virtq_pop(vq, segs, RNG_MAX_SEGS, &c)) > 0) {
+		while (budget && (r = virtq_pop(vq, segs, RNG_MAX_SEGS, &c)) > 0) {
 			ssize_t n = c.writable_len ? serve(segs, &c) : 0;
 
 			if (n < 0) {
@@ -88,11 +92,16 @@ static void rng_notify(struct virtio_dev *d, uint16_t q)
 			virtq_push(vq, &c, (uint32_t)n);
 			rng->bytes += (uint64_t)n;
 			rng->requests++;
+			budget--;
 		}
 		virtq_flush(vq);
 		virtio_dev_signal_queue(d, q);
 		if (r < 0) {
 			virtio_dev_needs_reset(d);
+			return;
+		}
+		if (!budget) {
+			virtio_dev_notify_again(d, q);
 			return;
 		}
 	} while (virtq_enable_notify(vq));

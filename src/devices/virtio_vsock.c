@@ -16,6 +16,9 @@
 /* A packet is a header and at most 64 KiB: a chain is at most the queue
  * long (2.7.5.3.1) plus a few segments where a buffer crosses regions. */
 #define MAX_SEGS (VIRTIO_VSOCK_QUEUE_SIZE + 8)
+/* Packets moved per pass before the event loop gets to others; more
+ * waits for virtio_dev_notify_again (a guest must not keep the loop). */
+#define BUDGET 256
 
 static struct virtio_vsock *to_vsock(struct virtio_dev *d)
 {
@@ -120,13 +123,14 @@ void vsock_rx_run(struct virtio_vsock *v)
 	struct iovec iov[MAX_SEGS];
 	struct virtq_chain ch;
 	bool pushed = false;
+	unsigned int budget = BUDGET;
 	int r = 0;
 
 	if (v->in_rx || !(v->dev.status & VIRTIO_CONFIG_S_DRIVER_OK) || !vq->started ||
 	    (v->dev.status & VIRTIO_CONFIG_S_NEEDS_RESET))
 		return;
 	v->in_rx = true;
-	while (v->rst_count || v->ready_head) {
+	while ((v->rst_count || v->ready_head) && budget) {
 		struct virtio_vsock_hdr wire;
 		struct vsock_pkt p;
 		uint32_t room;
@@ -141,6 +145,7 @@ void vsock_rx_run(struct virtio_vsock *v)
 		}
 		if (r < 0)
 			break;
+		budget--;
 		if (ch.writable_len < VSOCK_HDR_LEN) {
 			/* No room for a header: give it back unused, count. */
 			v->stats.drop_len++;
@@ -194,6 +199,8 @@ void vsock_rx_run(struct virtio_vsock *v)
 		virtio_dev_needs_reset(&v->dev);
 		return;
 	}
+	if (!budget && (v->rst_count || v->ready_head))
+		virtio_dev_notify_again(&v->dev, VSOCK_RXQ);
 	if (v->tx_stalled && v->rst_count < VSOCK_RST_RING / 2)
 		tx_run(v);
 }
@@ -271,16 +278,18 @@ static void tx_run(struct virtio_vsock *v)
 	struct virtq *vq = &v->dev.queues[VSOCK_TXQ];
 	struct virtq_seg segs[MAX_SEGS];
 	struct virtq_chain ch;
-	int r;
+	unsigned int budget = BUDGET;
+	int r = 0;
 
 	if (!vq->started || (v->dev.status & VIRTIO_CONFIG_S_NEEDS_RESET))
 		return;
 	v->tx_stalled = false;
 	virtq_disable_notify(vq);
 	do {
-		while ((r = virtq_pop(vq, segs, MAX_SEGS, &ch)) > 0) {
+		while (budget && (r = virtq_pop(vq, segs, MAX_SEGS, &ch)) > 0) {
 			tx_packet(v, segs, &ch);
 			virtq_push(vq, &ch, 0);
+			budget--;
 			if (v->rst_count == VSOCK_RST_RING) {
 				/* Replies wait for rx buffers: stop taking
 				 * packets that could need more (vhost-vsock's
@@ -296,6 +305,10 @@ static void tx_run(struct virtio_vsock *v)
 			return;
 		}
 		vsock_rx_run(v);
+		if (!budget && !v->tx_stalled) {
+			virtio_dev_notify_again(&v->dev, VSOCK_TXQ);
+			return;
+		}
 	} while (!v->tx_stalled && virtq_enable_notify(vq));
 }
 

@@ -257,6 +257,12 @@ void virtio_dev_notify(struct virtio_dev *d, uint16_t q)
 	unlock(d);
 }
 
+void virtio_dev_notify_again(struct virtio_dev *d, uint16_t q)
+{
+	if (q < d->ops->num_queues && d->transport.notify_again)
+		d->transport.notify_again(d->transport.ctx, q);
+}
+
 void virtio_dev_signal_queue(struct virtio_dev *d, uint16_t q)
 {
 	lock(d);

@@ -48,6 +48,10 @@ struct virtio_transport {
 	int (*queue_offload)(void *ctx, uint16_t q, int *kick_fd, int *call_fd);
 	/* Undo queue_offload: kicks of q reach the device's queue_notify again. */
 	void (*queue_reclaim)(void *ctx, uint16_t q);
+	/* Call the device's queue_notify for q once more, from the event
+	 * loop's next round, as if the driver had kicked (the PCI transport
+	 * writes q's kick eventfd). */
+	void (*notify_again)(void *ctx, uint16_t q);
 	void *ctx;
 };
 
@@ -141,6 +145,16 @@ struct virtq *virtio_dev_selected_queue(struct virtio_dev *d);
 /* A notification for queue q arrived (event loop). Ignored unless the
  * device is DRIVER_OK and the queue enabled. */
 void virtio_dev_notify(struct virtio_dev *d, uint16_t q);
+
+/* A device that spent its budget on queue q with more chains available
+ * stops there and calls this, with q's notifications left off: it is
+ * notified again after the event loop served everything else that was
+ * ready. A guest that keeps refilling a ring must not hold the event loop
+ * (and every other device on it) for ever: kicks are not level-triggered,
+ * so without this the device could not stop early. No-op where the
+ * transport has no notify_again (the device is then kicked by the driver
+ * only). */
+void virtio_dev_notify_again(struct virtio_dev *d, uint16_t q);
 
 /* Used buffers were added to queue q: interrupt the driver unless event
  * suppression (VIRTIO_RING_F_EVENT_IDX / NO_INTERRUPT flag) says not to. */

@@ -177,6 +177,17 @@ static void bar0_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t
 	}
 }
 
+/* The kick eventfd is watched level-triggered: written here, it is ready
+ * again at the next epoll_wait, which returns it with whatever else became
+ * ready meanwhile, so the device's next pass comes after those. */
+static void notify_again(void *ctx, uint16_t q)
+{
+	struct virtio_pci *t = ctx;
+
+	if (t->kicks[q].efd >= 0 && !t->kicks[q].offloaded)
+		eventfd_write(t->kicks[q].efd, 1);
+}
+
 static const struct io_bus_ops bar0_ops = { .read = bar0_read, .write = bar0_write };
 
 static void on_kick(struct event_handler *h, uint32_t events)
@@ -431,7 +442,8 @@ int virtio_pci_init(struct virtio_pci *t, struct virtio_dev *dev, struct gsi_rou
 		goto fail;
 	dev->transport = (struct virtio_transport){
 		.signal_queue = signal_queue, .signal_config = signal_config,
-		.queue_offload = queue_offload, .queue_reclaim = queue_reclaim, .ctx = t,
+		.queue_offload = queue_offload, .queue_reclaim = queue_reclaim,
+		.notify_again = notify_again, .ctx = t,
 	};
 	return 0;
 fail:

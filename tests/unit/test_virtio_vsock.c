@@ -391,10 +391,34 @@ static void seq_record_offset_after_compaction(void **state)
 	close(l);
 }
 
+/* A guest that keeps the tx queue full gets one budget per notification
+ * (virtio_vsock.c BUDGET, 256) and a notify_again for the rest, so it
+ * cannot hold the event loop. Short headers are dropped: no host work. */
+static void tx_stops_after_budget(void **state)
+{
+	struct fx *f = *state;
+	struct vdrv_ring *r = &f->v.rings[VSOCK_TXQ];
+
+	for (unsigned int i = 0; i < RING; i++) {
+		struct vdrv_buf b = { f->tx[0], 8, false };
+		int head = vdrv_add(r, &b, 1, false);
+
+		assert_true(head >= 0);
+		vdrv_publish(r, (uint16_t)head);
+	}
+	vdrv_kick(&f->v, VSOCK_TXQ);
+	assert_int_equal(f->vs.stats.drop_len, RING);
+	assert_int_equal(f->v.tr.notify_again[VSOCK_TXQ], 1);
+	vdrv_kick(&f->v, VSOCK_TXQ); /* what notify_again leads to: nothing left */
+	assert_int_equal(f->v.tr.notify_again[VSOCK_TXQ], 1);
+	assert_int_equal(vdrv_used_idx(r), RING);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(offers_seqpacket_and_cid, setup, teardown),
+		cmocka_unit_test_setup_teardown(tx_stops_after_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_listener_gets_rst, setup, teardown),
 		cmocka_unit_test_setup_teardown(stream_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(stream_half_close, setup, teardown),

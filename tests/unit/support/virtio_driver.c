@@ -218,11 +218,20 @@ static void rec_config(void *ctx)
 	t->config_irqs++;
 }
 
+static void rec_notify_again(void *ctx, uint16_t q)
+{
+	struct vdrv_transport *t = ctx;
+
+	if (q < VIRTIO_MAX_QUEUES)
+		t->notify_again[q]++;
+}
+
 void vdrv_transport_init(struct vdrv_transport *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->t.signal_queue = rec_queue;
 	t->t.signal_config = rec_config;
+	t->t.notify_again = rec_notify_again;
 	t->t.ctx = t;
 }
 

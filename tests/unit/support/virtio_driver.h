@@ -91,6 +91,7 @@ struct vdrv_transport {
 	struct virtio_transport t;
 	unsigned int queue_irqs[VIRTIO_MAX_QUEUES];
 	unsigned int config_irqs;
+	unsigned int notify_again[VIRTIO_MAX_QUEUES]; /* virtio_dev_notify_again calls */
 };
 void vdrv_transport_init(struct vdrv_transport *t);
 
