@@ -7,6 +7,9 @@
 
 #include "util/container_of.h"
 #define BLK_MAX_CHAIN_SEGS (BLK_SEG_MAX + 2) /* header + data + status */
+/* Passes over a queue (each at most VIRTIO_BLK_QUEUE_SIZE requests) per
+ * notification before the event loop gets to others. */
+#define BLK_ROUNDS 4
 
 static struct virtio_blk *to_blk(struct virtio_dev *d)
 {
@@ -106,6 +109,11 @@ static int fill(struct virtio_blk *b, uint16_t qi)
 		r->done = s == 1;
 		q->count++;
 	}
+	/* Every slot in flight: a hostile driver can still have made more
+	 * chains available (reusing heads), and looking again before a
+	 * completion frees a slot would spin; completions resume the queue. */
+	if (q->count == VIRTIO_BLK_QUEUE_SIZE)
+		q->stalled = true;
 	/* Whatever was queued goes to the kernel, even when the ring turned
 	 * out malformed further on: those requests must still complete. */
 	disk_io_submit(&b->disk.io);
@@ -117,6 +125,8 @@ static void blk_queue_notify(struct virtio_dev *d, uint16_t qi)
 	struct virtio_blk *b = to_blk(d);
 	struct virtq *vq = &d->queues[qi];
 
+	unsigned int rounds = 0;
+
 	if (qi >= b->num_queues)
 		return;
 	virtq_disable_notify(vq);
@@ -125,6 +135,13 @@ static void blk_queue_notify(struct virtio_dev *d, uint16_t qi)
 			return;
 		complete_in_order(b, qi);
 		publish(b, qi);
+		if (!b->queues[qi].stalled && ++rounds == BLK_ROUNDS) {
+			/* Requests that complete at once (refused ones) free
+			 * their slots in the same round: a driver that keeps
+			 * sending them must not keep the event loop. */
+			virtio_dev_notify_again(d, qi);
+			return;
+		}
 	} while (!b->queues[qi].stalled && virtq_enable_notify(vq));
 }
 

@@ -5,9 +5,11 @@
  * transport counts the notify_again calls. */
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 
 #include "net_fixture.h"
 
+#include "devices/virtio_blk.h"
 #include "devices/virtio_console.h"
 #include "devices/virtio_rng.h"
 
@@ -209,6 +211,62 @@ static void console_tx_stops_after_budget(void **state)
 	close(p[1]);
 }
 
+/* Every request slot in flight, and the driver makes one more chain
+ * available (head 0 again, hostile): the queue must wait for completions
+ * instead of looking at the ring again and again. */
+static void blk_full_queue_waits_for_completions(void **state)
+{
+	char path[] = "/tmp/skiff-budget-XXXXXX";
+	struct vdrv_mem m;
+	struct vdrv v;
+	struct virtio_blk b;
+	uint64_t status[VIRTIO_BLK_QUEUE_SIZE];
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 1 << 20), 0);
+	close(fd);
+	assert_int_equal(vdrv_mem_init(&m, 0), 0);
+	assert_int_equal(virtio_blk_init(&b, path, false, "S", 1, &m.mem, NULL), 0);
+	vdrv_attach(&v, &b.dev, &m);
+	assert_true(vdrv_bring_up(&v, F_V1 | F_INDIRECT, VIRTIO_BLK_QUEUE_SIZE) &
+		    VIRTIO_CONFIG_S_DRIVER_OK);
+	for (unsigned int i = 0; i < VIRTIO_BLK_QUEUE_SIZE; i++) {
+		struct virtio_blk_outhdr hdr = { .type = VIRTIO_BLK_T_IN, .sector = i };
+		struct vdrv_buf bufs[3] = {
+			{ vdrv_alloc(&m, sizeof(hdr)), sizeof(hdr), false },
+			{ vdrv_alloc(&m, 512), 512, true },
+			{ vdrv_alloc(&m, 1), 1, true },
+		};
+		int h;
+
+		memcpy(vdrv_host(&m, bufs[0].gpa, sizeof(hdr)), &hdr, sizeof(hdr));
+		status[i] = bufs[2].gpa;
+		*(uint8_t *)vdrv_host(&m, status[i], 1) = 0xee;
+		h = vdrv_add(&v.rings[0], bufs, 3, true);
+		assert_true(h >= 0);
+		vdrv_publish(&v.rings[0], (uint16_t)h);
+	}
+	vdrv_kick(&v, 0);
+	assert_int_equal(b.queues[0].count, VIRTIO_BLK_QUEUE_SIZE);
+	vdrv_publish(&v.rings[0], 0);
+	/* Without the wait this kick never returned: the alarm ends it. */
+	alarm(20);
+	vdrv_kick(&v, 0);
+	alarm(0);
+	assert_true(b.queues[0].stalled);
+	while (b.disk.io.inflight > 0)
+		assert_true(disk_io_reap(&b.disk.io, true) >= 0);
+	for (unsigned int i = 0; i < VIRTIO_BLK_QUEUE_SIZE; i++)
+		assert_int_equal(*(uint8_t *)vdrv_host(&m, status[i], 1), VIRTIO_BLK_S_OK);
+	/* The completions resumed the queue: the extra chain was served. */
+	assert_int_equal(vdrv_used_idx(&v.rings[0]), VIRTIO_BLK_QUEUE_SIZE + 1);
+	virtio_blk_destroy(&b);
+	vdrv_mem_destroy(&m);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +276,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(net_ctrl_stops_after_budget, setup1, teardown),
 		cmocka_unit_test(rng_stops_after_budget),
 		cmocka_unit_test(console_tx_stops_after_budget),
+		cmocka_unit_test(blk_full_queue_waits_for_completions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
