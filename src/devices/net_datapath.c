@@ -47,9 +47,10 @@ static bool pair_live(const struct virtio_net *n, const struct virtio_net_pair *
 static int tx_one(struct virtio_net *n, struct virtio_net_pair *p, const struct virtq_seg *segs,
 		  const struct virtq_chain *c)
 {
-	struct iovec iov[MAX_SEGS];
+	struct iovec iov[MAX_SEGS + 1];
 	struct virtio_net_hdr_v1 h;
 	uint32_t frame, got = 0;
+	unsigned int niov = 1;
 	ssize_t w;
 
 	/* The header may be split over descriptors (5.1.6.2: "any layout"):
@@ -77,10 +78,19 @@ static int tx_one(struct virtio_net *n, struct virtio_net_pair *p, const struct 
 		net_throttle(n, rate_limiter_wait_ns(&n->tx_rl, frame, n->now_ns()));
 		return -EBUSY;
 	}
-	for (unsigned int i = 0; i < c->nreadable; i++)
-		iov[i] = (struct iovec){ segs[i].addr, segs[i].len };
+	/* The tap gets the header that was checked, not the guest's copy,
+	 * which the guest may have rewritten since; the frame follows. */
+	iov[0] = (struct iovec){ &h, NET_HDR_LEN };
+	for (uint32_t i = 0, hdr_left = NET_HDR_LEN; i < c->nreadable; i++) {
+		uint32_t skip = segs[i].len < hdr_left ? segs[i].len : hdr_left;
+
+		hdr_left -= skip;
+		if (skip < segs[i].len)
+			iov[niov++] = (struct iovec){ (uint8_t *)segs[i].addr + skip,
+						      segs[i].len - skip };
+	}
 	do
-		w = writev(p->fd, iov, (int)c->nreadable);
+		w = writev(p->fd, iov, (int)niov);
 	while (w < 0 && errno == EINTR);
 	if (w < 0 && (errno == EAGAIN || errno == ENOBUFS))
 		return -EAGAIN; /* the limiter already charged it: a rare overcharge */
@@ -268,6 +278,20 @@ static int rx_deliver(struct virtio_net *n, struct virtio_net_pair *p, struct vi
 	return 1;
 }
 
+/* A frame the tap did not segment (gso_type NONE) longer than the MTU the
+ * driver accepted (VIRTIO_NET_F_MTU, 5.1.4.1: it does not expect larger
+ * ones), whatever GSO it takes. Without F_MTU the guest may raise its MTU
+ * as it likes, and only its buffers bound what it gets. */
+static bool rx_over_mtu(const struct virtio_net *n, const struct virtio_net_pair *p,
+			uint32_t frame)
+{
+	const struct virtio_net_hdr_v1 *h = (const struct virtio_net_hdr_v1 *)p->rxbuf;
+
+	return n->mtu && virtio_dev_has_feature(&n->dev, VIRTIO_NET_F_MTU) &&
+	       (h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) == VIRTIO_NET_HDR_GSO_NONE &&
+	       frame > n->mtu + NET_ETH_OVERHEAD;
+}
+
 /* Read the next frame into p->rxbuf. 1: got one; 2: one was read and
  * dropped; 0: none (EAGAIN); -EPIPE: the host side is gone. */
 static int rx_read(struct virtio_net *n, struct virtio_net_pair *p)
@@ -287,7 +311,8 @@ static int rx_read(struct virtio_net *n, struct virtio_net_pair *p)
 		return 0;
 	/* A frame the guest never agreed to take (larger than its MTU, or a
 	 * GSO frame it has no offload for): dropped, counted. */
-	if ((uint32_t)len < NET_HDR_LEN + 14 || (uint32_t)len - NET_HDR_LEN > max) {
+	if ((uint32_t)len < NET_HDR_LEN + 14 || (uint32_t)len - NET_HDR_LEN > max ||
+	    rx_over_mtu(n, p, (uint32_t)len - NET_HDR_LEN)) {
 		n->stats.rx_dropped++;
 		return 2;
 	}

@@ -264,6 +264,12 @@ void net_set_curr_pairs(struct virtio_net *n, unsigned int k)
 			n->backend.enable_queue(n->backend.ctx, i, on);
 		/* A detached tap queue polls as EPOLLERR: only watch used ones. */
 		set_registered(n, p, on && !n->link_gone);
+		if (!on && p->rx_len) {
+			/* A frame held for a pair the driver stopped using is
+			 * not for it if it uses the pair again. */
+			p->rx_len = 0;
+			n->stats.rx_dropped++;
+		}
 		net_pair_update_events(n, p);
 	}
 }
