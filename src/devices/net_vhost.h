@@ -13,11 +13,19 @@
 #include "devices/virtio_net.h"
 #include "virtio/vhost.h"
 
+/* What the current activation did to one queue of a pair, so that a stop
+ * (reset, or a failed start) undoes exactly that. */
+struct net_vhost_queue {
+	bool offloaded;            /* virtio_dev_queue_offload() took its kicks */
+	bool started;              /* its vring runs in the backend */
+};
+
 struct net_vhost {
 	struct vhost_backend be[VIRTIO_NET_MAX_PAIRS];
 	unsigned int pairs;
 	bool demanded;             /* vhost=on: a refusal at activation is fatal */
-	bool running[VIRTIO_NET_MAX_PAIRS];
+	bool refusal_logged;       /* the first refusal was logged; later ones are counted */
+	struct net_vhost_queue q[VIRTIO_NET_MAX_PAIRS][2]; /* [pair][0 rx, 1 tx] */
 	uint64_t features;         /* offered by every backend */
 };
 

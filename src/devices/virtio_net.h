@@ -76,6 +76,7 @@ struct virtio_net_stats {
 	uint64_t tx_errors;        /* the host refused the frame */
 	uint64_t ctrl_errors;      /* control commands refused (VIRTIO_NET_ERR) */
 	uint64_t rx_throttled, tx_throttled; /* times a rate limit made a queue wait */
+	uint64_t vhost_refused;    /* activations vhost-net refused (only the first is logged) */
 };
 
 struct virtio_net;

@@ -17,6 +17,7 @@ int vhost_backend_open(struct vhost_backend *b, const char *path)
 
 	b->fd = -1;
 	b->features = 0;
+	b->ioctl = NULL;
 	if (fd < 0)
 		return -errno;
 	/* The owner is the process whose memory the table describes
@@ -38,11 +39,18 @@ void vhost_backend_close(struct vhost_backend *b)
 	b->fd = -1;
 }
 
+int vhost_backend_ioctl(struct vhost_backend *b, unsigned long req, void *arg)
+{
+	if (b->ioctl)
+		return b->ioctl(b, req, arg);
+	return ioctl(b->fd, req, arg) < 0 ? -errno : 0;
+}
+
 int vhost_backend_set_features(struct vhost_backend *b, uint64_t features)
 {
 	if (features & ~b->features)
 		return -EINVAL;
-	return ioctl(b->fd, VHOST_SET_FEATURES, &features) < 0 ? -errno : 0;
+	return vhost_backend_ioctl(b, VHOST_SET_FEATURES, &features);
 }
 
 struct table_fill {
@@ -76,7 +84,7 @@ int vhost_backend_set_mem_table(struct vhost_backend *b, const struct guest_mem 
 		return -ENOMEM;
 	r = guest_mem_for_each(mem, add_region, &f);
 	if (r >= 0)
-		r = ioctl(b->fd, VHOST_SET_MEM_TABLE, f.table) < 0 ? -errno : 0;
+		r = vhost_backend_ioctl(b, VHOST_SET_MEM_TABLE, f.table);
 	free(f.table);
 	return r;
 }
@@ -94,28 +102,34 @@ int vhost_backend_start_queue(struct vhost_backend *b, unsigned int idx, const s
 	};
 	struct vhost_vring_file kick = { .index = idx, .fd = kick_fd };
 	struct vhost_vring_file call = { .index = idx, .fd = call_fd };
+	int r;
 
 	if (!vq->started)
 		return -EINVAL;
-	if (ioctl(b->fd, VHOST_SET_VRING_NUM, &num) < 0 ||
-	    ioctl(b->fd, VHOST_SET_VRING_BASE, &base) < 0 ||
-	    ioctl(b->fd, VHOST_SET_VRING_ADDR, &addr) < 0 ||
-	    ioctl(b->fd, VHOST_SET_VRING_CALL, &call) < 0 ||
-	    ioctl(b->fd, VHOST_SET_VRING_KICK, &kick) < 0)
-		return -errno;
-	return 0;
+	r = vhost_backend_ioctl(b, VHOST_SET_VRING_NUM, &num);
+	if (r == 0)
+		r = vhost_backend_ioctl(b, VHOST_SET_VRING_BASE, &base);
+	if (r == 0)
+		r = vhost_backend_ioctl(b, VHOST_SET_VRING_ADDR, &addr);
+	if (r == 0)
+		r = vhost_backend_ioctl(b, VHOST_SET_VRING_CALL, &call);
+	if (r == 0)
+		r = vhost_backend_ioctl(b, VHOST_SET_VRING_KICK, &kick);
+	return r;
 }
 
 int vhost_backend_stop_queue(struct vhost_backend *b, unsigned int idx, struct virtq *vq)
 {
 	struct vhost_vring_state base = { .index = idx };
 	struct vhost_vring_file kick = { .index = idx, .fd = -1 };
-
 	/* Unbinding the kick first stops the backend polling the ring; the
 	 * base it then reports is final (vhost_vring_ioctl, GET_VRING_BASE). */
-	if (ioctl(b->fd, VHOST_SET_VRING_KICK, &kick) < 0 ||
-	    ioctl(b->fd, VHOST_GET_VRING_BASE, &base) < 0)
-		return -errno;
+	int r = vhost_backend_ioctl(b, VHOST_SET_VRING_KICK, &kick);
+
+	if (r == 0)
+		r = vhost_backend_ioctl(b, VHOST_GET_VRING_BASE, &base);
+	if (r < 0)
+		return r;
 	vq->last_avail_idx = (uint16_t)base.num;
 	vq->shadow_avail_idx = vq->last_avail_idx;
 	if (vq->used) {

@@ -24,6 +24,10 @@
 struct vhost_backend {
 	int fd;              /* the /dev/vhost-* file; -1 when closed */
 	uint64_t features;   /* what VHOST_GET_FEATURES offered */
+	/* ioctl(2) on fd, as 0 or -errno; NULL (what open sets): the real
+	 * one. A unit test puts a fake kernel here, as the build machines
+	 * have no /dev/vhost-*. */
+	int (*ioctl)(struct vhost_backend *b, unsigned long req, void *arg);
 };
 
 /* Open path (e.g. "/dev/vhost-net"), become its owner (VHOST_SET_OWNER)
@@ -32,6 +36,10 @@ struct vhost_backend {
 int vhost_backend_open(struct vhost_backend *b, const char *path);
 /* Close (stopping every vring); safe on a closed backend. */
 void vhost_backend_close(struct vhost_backend *b);
+
+/* One ioctl on the open backend (b->ioctl when set): 0 or -errno. For the
+ * device-specific requests of the device's glue. */
+int vhost_backend_ioctl(struct vhost_backend *b, unsigned long req, void *arg);
 
 /* VHOST_SET_FEATURES: the bits the driver accepted, limited to what the
  * backend offered (-EINVAL otherwise, before any ioctl). */

@@ -226,6 +226,28 @@ static void rec_notify_again(void *ctx, uint16_t q)
 		t->notify_again[q]++;
 }
 
+static int rec_offload(void *ctx, uint16_t q, int *kick_fd, int *call_fd)
+{
+	struct vdrv_transport *t = ctx;
+
+	if (q >= VIRTIO_MAX_QUEUES)
+		return -EINVAL;
+	t->offloads[q]++;
+	if (t->offload_err[q])
+		return t->offload_err[q];
+	*kick_fd = VDRV_KICK_FD(q);
+	*call_fd = VDRV_CALL_FD(q);
+	return 0;
+}
+
+static void rec_reclaim(void *ctx, uint16_t q)
+{
+	struct vdrv_transport *t = ctx;
+
+	if (q < VIRTIO_MAX_QUEUES)
+		t->reclaims[q]++;
+}
+
 void vdrv_transport_init(struct vdrv_transport *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -242,6 +264,13 @@ void vdrv_attach(struct vdrv *v, struct virtio_dev *d, struct vdrv_mem *m)
 	v->m = m;
 	vdrv_transport_init(&v->tr);
 	d->transport = v->tr.t;
+}
+
+void vdrv_lend_queues(struct vdrv *v)
+{
+	v->tr.t.queue_offload = rec_offload;
+	v->tr.t.queue_reclaim = rec_reclaim;
+	v->d->transport = v->tr.t;
 }
 
 uint64_t vdrv_device_features(struct vdrv *v)

@@ -86,14 +86,25 @@ uint16_t vdrv_avail_event(const struct vdrv_ring *r);
 void vdrv_set_used_event(struct vdrv_ring *r, uint16_t v);
 void vdrv_set_avail_flags(struct vdrv_ring *r, uint16_t v);
 
-/* A recording fake transport. */
+/* A recording fake transport. It lends no queues (virtio_dev_queue_offload
+ * says -ENOTSUP) unless vdrv_lend_queues() says so. */
 struct vdrv_transport {
 	struct virtio_transport t;
 	unsigned int queue_irqs[VIRTIO_MAX_QUEUES];
 	unsigned int config_irqs;
 	unsigned int notify_again[VIRTIO_MAX_QUEUES]; /* virtio_dev_notify_again calls */
+	/* With vdrv_lend_queues(): calls of queue_offload and queue_reclaim
+	 * per queue, and what queue_offload answers for q (0, or -errno as
+	 * the PCI transport's -ENXIO for a queue without an MSI-X vector). */
+	unsigned int offloads[VIRTIO_MAX_QUEUES], reclaims[VIRTIO_MAX_QUEUES];
+	int offload_err[VIRTIO_MAX_QUEUES];
 };
 void vdrv_transport_init(struct vdrv_transport *t);
+
+/* The kick and call "eventfds" a lent queue q gets: numbers that name q,
+ * never open files (only a fake backend sees them). */
+#define VDRV_KICK_FD(q) (1000 + (int)(q))
+#define VDRV_CALL_FD(q) (2000 + (int)(q))
 
 /* A driver bound to one device: recording transport, one ring per queue. */
 struct vdrv {
@@ -105,6 +116,9 @@ struct vdrv {
 
 /* Attach to d and install the recording transport. */
 void vdrv_attach(struct vdrv *v, struct virtio_dev *d, struct vdrv_mem *m);
+/* After vdrv_attach: the transport lends queues (queue_offload,
+ * queue_reclaim), recording each call in v->tr. */
+void vdrv_lend_queues(struct vdrv *v);
 /* Spec 3.1.1 steps 1-6: reset, ACKNOWLEDGE, DRIVER, write features,
  * FEATURES_OK. Returns the status read back (FEATURES_OK clear = refused). */
 uint8_t vdrv_negotiate(struct vdrv *v, uint64_t features);
